@@ -1,0 +1,17 @@
+//! Lianxin's domain: types, rules and permissions. No I/O, no HTTP, no SQL.
+//!
+//! Organisation records (R1) are described once, as data, in [`schema`]; that one
+//! description drives validation here, the SQL in the store, the forms, the JSON API and the
+//! OpenAPI document, so none of them can drift from the others.
+
+pub mod access;
+pub mod audit;
+pub mod error;
+pub mod phone;
+pub mod record;
+pub mod roster;
+pub mod schema;
+pub mod sectors;
+pub mod text;
+
+pub use error::{FieldError, Invalid};

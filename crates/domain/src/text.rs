@@ -1,0 +1,113 @@
+//! Parsing free text typed by people: trimmed, length-limited by characters (not bytes,
+//! since most input is Chinese), control characters refused.
+
+use crate::Invalid;
+
+/// Trim and check one text value. `label` is the Chinese field name used in messages.
+pub fn parse_text(
+    field: &str,
+    label: &str,
+    raw: &str,
+    max_chars: usize,
+    required: bool,
+) -> Result<Option<String>, Invalid> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return if required {
+            Err(Invalid::one(field, "required", format!("请填写{label}")))
+        } else {
+            Ok(None)
+        };
+    }
+    let count = value.chars().count();
+    if count > max_chars {
+        return Err(Invalid::one(
+            field,
+            "too_long",
+            format!("{label}不能超过{max_chars}个字（现为{count}个字）"),
+        ));
+    }
+    // Tabs and newlines are fine in long text; other control characters only break exports.
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(Invalid::one(
+            field,
+            "control_char",
+            format!("{label}含有不可见的控制字符"),
+        ));
+    }
+    Ok(Some(value.to_string()))
+}
+
+/// A calendar date as `YYYY-MM-DD`.
+pub fn parse_date(
+    field: &str,
+    label: &str,
+    raw: &str,
+    required: bool,
+) -> Result<Option<String>, Invalid> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return if required {
+            Err(Invalid::one(field, "required", format!("请填写{label}")))
+        } else {
+            Ok(None)
+        };
+    }
+    match chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        Ok(d) => Ok(Some(d.format("%Y-%m-%d").to_string())),
+        Err(_) => Err(Invalid::one(
+            field,
+            "invalid_date",
+            format!("{label}应为日期，格式如 2024-01-31"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_characters_not_bytes() {
+        let ten_chinese = "政协委员联系界别群众";
+        assert_eq!(
+            parse_text("n", "姓名", ten_chinese, 10, true)
+                .unwrap()
+                .as_deref(),
+            Some(ten_chinese)
+        );
+        let err = parse_text("n", "姓名", "政协委员联系界别群众啊", 10, true).unwrap_err();
+        assert_eq!(err.0[0].code, "too_long");
+        assert!(err.0[0].message.contains("11"));
+    }
+
+    #[test]
+    fn required_and_blank() {
+        assert_eq!(
+            parse_text("n", "姓名", "   ", 10, true).unwrap_err().0[0].code,
+            "required"
+        );
+        assert_eq!(parse_text("n", "姓名", "  ", 10, false).unwrap(), None);
+    }
+
+    #[test]
+    fn refuses_control_characters_but_keeps_newlines() {
+        assert!(parse_text("b", "简介", "a\u{0}b", 100, false).is_err());
+        assert!(parse_text("b", "简介", "第一行\n第二行", 100, false).is_ok());
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(
+            parse_date("d", "日期", "2024-2-3", true)
+                .unwrap()
+                .as_deref(),
+            Some("2024-02-03")
+        );
+        assert!(parse_date("d", "日期", "2024-13-01", true).is_err());
+        assert!(parse_date("d", "日期", "明天", true).is_err());
+    }
+}

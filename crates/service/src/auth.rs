@@ -1,0 +1,312 @@
+//! Accounts and sessions: Argon2id password hashes, server-side sessions in the database,
+//! login throttled per account and per address.
+
+use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
+use chrono::Duration;
+use lianxin_domain::access::{Actor, Granted, ManageUsers, Role};
+use lianxin_domain::{Invalid, text::parse_text};
+use lianxin_store::accounts::{self as store, NewUser, UserRow};
+use serde_json::{Value as Json, json};
+
+use crate::crypto::{random_token, sha256_hex};
+use crate::journal::{Change, begin, commit};
+use crate::{App, Error, Result, now};
+
+/// How long a session lives without a new login.
+pub const SESSION_HOURS: i64 = 12;
+/// Failures allowed per account or address within the window before logins are refused.
+pub const MAX_FAILURES: i64 = 5;
+pub const FAILURE_WINDOW_MINUTES: i64 = 15;
+
+pub fn hash_password(password: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(Error::internal)
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Spent on unknown usernames so that a wrong name takes as long as a wrong password.
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| hash_password("lianxin-timing-equaliser").unwrap_or_default());
+
+pub fn validate_password(p: &str) -> std::result::Result<(), Invalid> {
+    let n = p.chars().count();
+    if !(8..=128).contains(&n) {
+        return Err(Invalid::one(
+            "password",
+            "weak_password",
+            "密码长度应为8到128个字符",
+        ));
+    }
+    Ok(())
+}
+
+fn parse_username(u: &str) -> std::result::Result<String, Invalid> {
+    let u = u.trim();
+    if u.is_empty()
+        || u.len() > 40
+        || !u
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        return Err(Invalid::one(
+            "username",
+            "invalid_username",
+            "用户名只能包含字母、数字和 - _ .，最长40个字符",
+        ));
+    }
+    Ok(u.to_lowercase())
+}
+
+pub fn actor_of(u: &UserRow) -> Actor {
+    Actor {
+        user_id: u.id,
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        committee_id: u.committee_id,
+        role: Role::parse(&u.role).unwrap_or(Role::Constituent),
+        member_id: u.member_id,
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub actor: Actor,
+    pub csrf: String,
+}
+
+/// A new session: the token goes to the client; only its hash is stored.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token: String,
+    pub csrf: String,
+    pub actor: Actor,
+}
+
+pub async fn login(app: &App, username: &str, password: &str, ip: &str) -> Result<NewSession> {
+    let username = username.trim().to_lowercase();
+    if username.is_empty() || password.is_empty() || username.len() > 100 || password.len() > 1024 {
+        return Err(Error::Unauthorized {
+            code: "auth.invalid_credentials",
+            message: "用户名或密码错误",
+        });
+    }
+    let at = now();
+    let since = at - Duration::minutes(FAILURE_WINDOW_MINUTES);
+    let mut conn = app.db.acquire().await?;
+    let (by_user, by_ip, oldest) =
+        store::failures_since(&mut conn.conn(), &username, ip, since).await?;
+    if by_user >= MAX_FAILURES || by_ip >= MAX_FAILURES {
+        let lifts = oldest
+            .map(|o| o + Duration::minutes(FAILURE_WINDOW_MINUTES))
+            .unwrap_or(at);
+        let secs = (lifts - at).num_seconds().max(1) as u64;
+        return Err(Error::TooMany {
+            message: format!("登录失败次数过多，请{}分钟后再试", secs.div_ceil(60)),
+            retry_after_secs: secs,
+        });
+    }
+    let user = store::user_by_username(&mut conn.conn(), &username).await?;
+    let ok = match &user {
+        Some(u) if !u.disabled => verify_password(password, &u.password_hash),
+        _ => {
+            verify_password(password, &DUMMY_HASH);
+            false
+        }
+    };
+    drop(conn);
+    let mut tx = app.db.begin_write().await?;
+    store::record_attempt(&mut tx.conn(), &username, ip, ok, at).await?;
+    let (Some(user), true) = (user, ok) else {
+        tx.commit().await?;
+        return Err(Error::Unauthorized {
+            code: "auth.invalid_credentials",
+            message: "用户名或密码错误",
+        });
+    };
+    let token = random_token();
+    let csrf = random_token();
+    store::insert_session(
+        &mut tx.conn(),
+        &sha256_hex(&token),
+        user.id,
+        &csrf,
+        at,
+        at + Duration::hours(SESSION_HOURS),
+    )
+    .await?;
+    let actor = actor_of(&user);
+    let change = Change {
+        committee_id: user.committee_id,
+        kind: "user.logged_in",
+        subject_type: "user",
+        subject_id: user.id,
+        before: Json::Null,
+        after: json!({"ip": ip}),
+    };
+    commit(tx, &actor, change).await?;
+    Ok(NewSession { token, csrf, actor })
+}
+
+/// The session behind a token, if it is live.
+pub async fn session(app: &App, token: &str) -> Result<Option<Session>> {
+    if token.is_empty() || token.len() > 200 {
+        return Ok(None);
+    }
+    let mut conn = app.db.acquire().await?;
+    let found = store::session_user(&mut conn.conn(), &sha256_hex(token), now()).await?;
+    Ok(found.map(|(u, csrf)| Session {
+        actor: actor_of(&u),
+        csrf,
+    }))
+}
+
+pub async fn logout(app: &App, token: &str) -> Result<()> {
+    let mut conn = app.db.acquire().await?;
+    store::delete_session(&mut conn.conn(), &sha256_hex(token)).await?;
+    Ok(())
+}
+
+/// Remove expired sessions and old login attempts (run periodically by `serve`).
+pub async fn sweep(app: &App) -> Result<()> {
+    let mut conn = app.db.acquire().await?;
+    let at = now();
+    store::delete_expired(&mut conn.conn(), at, at - Duration::days(1)).await?;
+    Ok(())
+}
+
+pub struct UserInput<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub role: &'a str,
+    pub password: &'a str,
+    pub member_id: Option<i64>,
+}
+
+pub async fn add_user(
+    app: &App,
+    g: &Granted<ManageUsers>,
+    input: &UserInput<'_>,
+    is_demo: bool,
+) -> Result<i64> {
+    let mut errors = Invalid::default();
+    let username = parse_username(input.username)
+        .map_err(|e| errors.0.extend(e.0))
+        .ok();
+    let display = parse_text("display_name", "姓名", input.display_name, 30, true)
+        .map_err(|e| errors.0.extend(e.0))
+        .ok();
+    let role = Role::parse(input.role);
+    if role.is_none() {
+        let all: Vec<&str> = Role::ALL.iter().map(|r| r.code()).collect();
+        errors.push(
+            "role",
+            "invalid_role",
+            format!("角色只能是：{}", all.join("、")),
+        );
+    }
+    if let Err(e) = validate_password(input.password) {
+        errors.0.extend(e.0);
+    }
+    let (Some(username), Some(Some(display)), Some(role), true) =
+        (username, display, role, errors.is_empty())
+    else {
+        return Err(errors.into());
+    };
+    let hash = hash_password(input.password)?;
+    let committee_id = g.committee_id();
+    let mut tx = begin(&app.db).await?;
+    if let Some(m) = input.member_id
+        && lianxin_store::records::existing(
+            &mut tx.conn(),
+            lianxin_domain::schema::Res::Member,
+            committee_id,
+            &[m],
+        )
+        .await?
+        .is_empty()
+    {
+        return Err(Invalid::one("member_id", "invalid_ref", "所选委员不存在").into());
+    }
+    if store::user_by_username(&mut tx.conn(), &username)
+        .await?
+        .is_some()
+    {
+        return Err(Error::Conflict {
+            code: "user.duplicate",
+            message: format!("用户名“{username}”已被使用"),
+            field: Some("username".into()),
+        });
+    }
+    let new = NewUser {
+        committee_id,
+        username: &username,
+        display_name: &display,
+        role: role.code(),
+        password_hash: &hash,
+        member_id: input.member_id,
+        is_demo,
+    };
+    let id = store::insert_user(&mut tx.conn(), &new, now()).await?;
+    let change = Change {
+        committee_id,
+        kind: "user.created",
+        subject_type: "user",
+        subject_id: id,
+        before: Json::Null,
+        after: json!({"username": username, "role": role.code(), "display_name": display}),
+    };
+    commit(tx, g.actor(), change).await?;
+    Ok(id)
+}
+
+pub async fn set_password(
+    app: &App,
+    g: &Granted<ManageUsers>,
+    username: &str,
+    password: &str,
+) -> Result<()> {
+    validate_password(password)?;
+    let hash = hash_password(password)?;
+    let mut tx = begin(&app.db).await?;
+    let user = store::user_by_username(&mut tx.conn(), &username.trim().to_lowercase())
+        .await?
+        .filter(|u| u.committee_id == g.committee_id() || g.actor().user_id == 0)
+        .ok_or_else(|| Error::not_found("user.not_found", "未找到该用户"))?;
+    store::set_password(&mut tx.conn(), user.id, &hash, now()).await?;
+    let change = Change {
+        committee_id: user.committee_id,
+        kind: "user.password_changed",
+        subject_type: "user",
+        subject_id: user.id,
+        before: Json::Null,
+        after: json!({"username": user.username}),
+    };
+    commit(tx, g.actor(), change).await?;
+    Ok(())
+}
+
+pub async fn list_users(app: &App, g: &Granted<ManageUsers>) -> Result<Vec<UserRow>> {
+    let mut conn = app.db.acquire().await?;
+    Ok(store::users_of(&mut conn.conn(), g.committee_id()).await?)
+}
+
+/// Every account of every committee, for the operator's CLI.
+pub async fn list_all_users(app: &App) -> Result<Vec<UserRow>> {
+    let mut conn = app.db.acquire().await?;
+    Ok(store::all_users(&mut conn.conn()).await?)
+}

@@ -1,0 +1,83 @@
+//! Reading the event stream with a stored cursor, and checking the audit chain.
+//!
+//! A consumer (duty log, notifications, search …) handles events in order; its own writes
+//! and its cursor move in one transaction, so an event is handled exactly once even if the
+//! process dies mid-batch.
+
+use lianxin_domain::audit::{AuditContent, Verdict, verify};
+use lianxin_store::Conn;
+use lianxin_store::journal::{self as store, EventRow};
+
+use crate::{App, Result};
+
+pub trait Consumer {
+    /// The cursor's name; stable across releases.
+    fn name(&self) -> &'static str;
+    /// Handle one event, writing through `c` (the batch's transaction).
+    fn handle(
+        &self,
+        c: &mut Conn<'_>,
+        event: &EventRow,
+    ) -> impl std::future::Future<Output = Result<()>> + Send;
+}
+
+/// Handle up to `batch` new events; returns how many were handled.
+pub async fn run_once<C: Consumer + Sync>(app: &App, consumer: &C, batch: i64) -> Result<usize> {
+    let mut tx = app.db.begin_write().await?;
+    let from = store::cursor(&mut tx.conn(), consumer.name()).await?;
+    let events = store::events_after(&mut tx.conn(), from, batch).await?;
+    for e in &events {
+        consumer.handle(&mut tx.conn(), e).await?;
+    }
+    if let Some(last) = events.last() {
+        store::set_cursor(&mut tx.conn(), consumer.name(), last.id).await?;
+    }
+    tx.commit().await?;
+    Ok(events.len())
+}
+
+pub async fn recent(app: &App, committee_id: i64, limit: i64) -> Result<Vec<EventRow>> {
+    let mut conn = app.db.acquire().await?;
+    Ok(store::recent_events(&mut conn.conn(), committee_id, limit).await?)
+}
+
+/// Walk the whole audit chain in pages and check every hash.
+pub async fn verify_audit(app: &App) -> Result<Verdict> {
+    let mut conn = app.db.acquire().await?;
+    let mut rows: Vec<(AuditContent, String, String)> = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store::audit_page(&mut conn.conn(), after, 5000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        rows.extend(
+            page.iter()
+                .map(|r| (r.content(), r.prev_hash.clone(), r.hash.clone())),
+        );
+    }
+    let verdict = verify(rows.iter().map(|(c, p, h)| (c, p.as_str(), h.as_str())));
+    // The head must agree with the last record, or the newest records were cut off.
+    if let Verdict::Ok { .. } = verdict {
+        let (seq, hash) = store::audit_head(&mut conn.conn()).await?;
+        let (last_seq, last_hash) = rows
+            .last()
+            .map(|(c, _, h)| (c.seq, h.clone()))
+            .unwrap_or((0, lianxin_domain::audit::GENESIS.into()));
+        if seq != last_seq || hash != last_hash {
+            return Ok(Verdict::Broken {
+                seq: last_seq + 1,
+                reason: "records after this point were removed",
+            });
+        }
+    }
+    Ok(verdict)
+}
+
+pub async fn recent_audit(
+    app: &App,
+    committee_id: i64,
+    limit: i64,
+) -> Result<Vec<store::AuditRow>> {
+    let mut conn = app.db.acquire().await?;
+    Ok(store::audit_recent(&mut conn.conn(), committee_id, limit).await?)
+}

@@ -1,0 +1,60 @@
+//! Finishing a use case: the event and the audit record go into the same transaction as
+//! the change, then it commits. Nothing else commits a write transaction.
+
+use lianxin_domain::access::Actor;
+use lianxin_store::journal::{NewAudit, NewEvent, append_audit, append_event};
+use lianxin_store::{Db, Tx};
+use serde_json::Value;
+
+use crate::{Result, now};
+
+/// What a use case did, for the event stream and the audit trail.
+pub struct Change<'a> {
+    pub committee_id: i64,
+    /// `member.created`, `user.password_changed` …
+    pub kind: &'a str,
+    pub subject_type: &'a str,
+    pub subject_id: i64,
+    pub before: Value,
+    pub after: Value,
+}
+
+/// Open the one write transaction of a use case.
+pub async fn begin(db: &Db) -> Result<Tx> {
+    Ok(db.begin_write().await?)
+}
+
+/// Record the change (event + audit) and commit, all or nothing.
+pub async fn commit(mut tx: Tx, actor: &Actor, change: Change<'_>) -> Result<i64> {
+    let at = now();
+    let event_id = append_event(
+        &mut tx.conn(),
+        &NewEvent {
+            committee_id: change.committee_id,
+            kind: change.kind,
+            actor_user_id: (actor.user_id > 0).then_some(actor.user_id),
+            subject_type: change.subject_type,
+            subject_id: change.subject_id,
+            payload: change.after.to_string(),
+        },
+        at,
+    )
+    .await?;
+    let actor_name = format!("{}#{}", actor.username, actor.user_id);
+    let subject = format!("{}:{}", change.subject_type, change.subject_id);
+    append_audit(
+        &mut tx.conn(),
+        &NewAudit {
+            at: &at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            actor: &actor_name,
+            committee_id: change.committee_id,
+            action: change.kind,
+            subject: &subject,
+            before: &change.before.to_string(),
+            after: &change.after.to_string(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(event_id)
+}

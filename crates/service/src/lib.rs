@@ -1,0 +1,43 @@
+//! Use cases: one function each. Each checks its permission (by taking a `Granted`),
+//! validates, and runs one transaction that writes the rows, one domain event and one audit
+//! record. This is the only layer that opens transactions.
+
+pub mod auth;
+pub mod committees;
+pub mod crypto;
+pub mod demo;
+pub mod error;
+pub mod events;
+pub mod journal;
+pub mod overview;
+pub mod present;
+pub mod records;
+pub mod roster;
+
+use std::sync::Arc;
+
+pub use crypto::Crypto;
+pub use error::{Error, Result};
+pub use lianxin_domain as domain;
+pub use lianxin_store as store;
+use lianxin_store::Db;
+
+/// Everything a use case needs: the database and the key for personal data.
+#[derive(Clone)]
+pub struct App {
+    pub db: Db,
+    pub crypto: Arc<Crypto>,
+}
+
+impl App {
+    pub fn new(db: Db, crypto: Crypto) -> App {
+        App {
+            db,
+            crypto: Arc::new(crypto),
+        }
+    }
+}
+
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}

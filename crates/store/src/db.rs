@@ -1,0 +1,292 @@
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL (use sqlite://… or postgres://…)")]
+    BadUrl,
+}
+
+impl StoreError {
+    /// The constraint a write violated, if that is what went wrong: the service turns it
+    /// into a 409 naming the field rather than a 500.
+    pub fn unique_violation(&self) -> Option<String> {
+        match self {
+            StoreError::Sql(sqlx::Error::Database(e)) if e.is_unique_violation() => Some(
+                e.constraint()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| e.message().to_string()),
+            ),
+            _ => None,
+        }
+    }
+    pub fn foreign_key_violation(&self) -> bool {
+        matches!(self, StoreError::Sql(sqlx::Error::Database(e)) if e.is_foreign_key_violation())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The database, chosen once from its URL.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A connection of either kind; store functions take `&mut Conn` and run through [`on!`].
+pub enum Conn<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+/// Run the same expression on whichever connection this is. Inside, `$c` is
+/// `&mut &mut SqliteConnection` or `&mut &mut PgConnection`; use `&mut **$c` as executor.
+#[macro_export]
+macro_rules! on {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::Conn::Sqlite($c) => $body,
+            $crate::db::Conn::Postgres($c) => $body,
+        }
+    };
+}
+
+/// Like [`on!`] for statements that return no rows: yields the number of rows affected.
+#[macro_export]
+macro_rules! exec {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::Conn::Sqlite($c) => $body.map(|r| r.rows_affected()),
+            $crate::db::Conn::Postgres($c) => $body.map(|r| r.rows_affected()),
+        }
+    };
+}
+
+/// A transaction: every use case that changes something runs in exactly one.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+pub enum PoolConn {
+    Sqlite(sqlx::pool::PoolConnection<Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<Postgres>),
+}
+
+impl PoolConn {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            PoolConn::Sqlite(c) => Conn::Sqlite(c),
+            PoolConn::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+}
+
+impl Tx {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Tx::Sqlite(t) => Conn::Sqlite(t),
+            Tx::Postgres(t) => Conn::Postgres(t),
+        }
+    }
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// A value bound to a query. NULLs carry their type because PostgreSQL wants one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    Text(String),
+    Int(i64),
+    Bool(bool),
+    Bytes(Vec<u8>),
+    NullText,
+    NullInt,
+    NullBool,
+    NullBytes,
+}
+
+/// Bind a list of [`Param`]s; expanded inside [`on!`] so it types for either database.
+#[macro_export]
+macro_rules! bind_params {
+    ($q:expr, $params:expr) => {{
+        let mut q = $q;
+        for p in $params {
+            q = match p {
+                $crate::db::Param::Text(s) => q.bind(s.clone()),
+                $crate::db::Param::Int(n) => q.bind(*n),
+                $crate::db::Param::Bool(b) => q.bind(*b),
+                $crate::db::Param::Bytes(b) => q.bind(b.clone()),
+                $crate::db::Param::NullText => q.bind(None::<String>),
+                $crate::db::Param::NullInt => q.bind(None::<i64>),
+                $crate::db::Param::NullBool => q.bind(None::<bool>),
+                $crate::db::Param::NullBytes => q.bind(None::<Vec<u8>>),
+            };
+        }
+        q
+    }};
+}
+
+impl Db {
+    /// Connect to `sqlite://path` (created if missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Db> {
+        if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // An acknowledged write must survive a power cut.
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let opts = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Postgres(pool))
+        } else {
+            Err(StoreError::BadUrl)
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    pub async fn acquire(&self) -> Result<PoolConn> {
+        Ok(match self {
+            Db::Sqlite(p) => PoolConn::Sqlite(p.acquire().await?),
+            Db::Postgres(p) => PoolConn::Postgres(p.acquire().await?),
+        })
+    }
+
+    /// A transaction that will write. It takes the audit chain's head first, so writers are
+    /// serialised in one order: event ids then grow in commit order (a reader with a cursor
+    /// never misses an event committed late) and the audit chain has no forks.
+    pub async fn begin_write(&self) -> Result<Tx> {
+        match self {
+            Db::Sqlite(p) => {
+                // IMMEDIATE takes SQLite's write lock now instead of failing on upgrade later.
+                let mut t = p.begin_with("BEGIN IMMEDIATE").await?;
+                sqlx::query("SELECT seq FROM audit_head WHERE id = 1")
+                    .execute(&mut *t)
+                    .await?;
+                Ok(Tx::Sqlite(t))
+            }
+            Db::Postgres(p) => {
+                let mut t = p.begin().await?;
+                sqlx::query("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE")
+                    .execute(&mut *t)
+                    .await?;
+                Ok(Tx::Postgres(t))
+            }
+        }
+    }
+
+    /// A read-only transaction, for a consistent view across several queries.
+    pub async fn begin_read(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        match self {
+            Db::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await?.rows_affected(),
+            Db::Postgres(p) => sqlx::query("SELECT 1").execute(p).await?.rows_affected(),
+        };
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(p) => p.close().await,
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// Read a column from a row of either database.
+pub trait RowGet {
+    fn text(&self, col: &str) -> Result<Option<String>>;
+    fn int(&self, col: &str) -> Result<Option<i64>>;
+    fn boolean(&self, col: &str) -> Result<Option<bool>>;
+    fn bytes(&self, col: &str) -> Result<Option<Vec<u8>>>;
+}
+
+macro_rules! row_get {
+    ($row:ty) => {
+        impl RowGet for $row {
+            fn text(&self, col: &str) -> Result<Option<String>> {
+                Ok(sqlx::Row::try_get(self, col)?)
+            }
+            fn int(&self, col: &str) -> Result<Option<i64>> {
+                Ok(sqlx::Row::try_get(self, col)?)
+            }
+            fn boolean(&self, col: &str) -> Result<Option<bool>> {
+                Ok(sqlx::Row::try_get(self, col)?)
+            }
+            fn bytes(&self, col: &str) -> Result<Option<Vec<u8>>> {
+                Ok(sqlx::Row::try_get(self, col)?)
+            }
+        }
+    };
+}
+row_get!(sqlx::sqlite::SqliteRow);
+row_get!(sqlx::postgres::PgRow);
+
+/// `$from, $from+1, …` placeholders for an IN list.
+pub fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,206 @@
+//! The event stream and the audit trail, written in the same transaction as the change.
+
+use chrono::{DateTime, Utc};
+use lianxin_domain::audit::{AuditContent, chain_hash};
+
+use crate::db::{Conn, Result};
+use crate::{exec, on};
+
+pub struct NewEvent<'a> {
+    pub committee_id: i64,
+    pub kind: &'a str,
+    pub actor_user_id: Option<i64>,
+    pub subject_type: &'a str,
+    pub subject_id: i64,
+    pub payload: String,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct EventRow {
+    pub id: i64,
+    pub committee_id: i64,
+    pub kind: String,
+    pub actor_user_id: Option<i64>,
+    pub subject_type: String,
+    pub subject_id: i64,
+    pub payload: String,
+    pub occurred_at: DateTime<Utc>,
+}
+
+pub async fn append_event(c: &mut Conn<'_>, e: &NewEvent<'_>, now: DateTime<Utc>) -> Result<i64> {
+    let q = "INSERT INTO events (committee_id, kind, actor_user_id, subject_type, subject_id, payload, occurred_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+    on!(c, |x| sqlx::query_scalar(q)
+        .bind(e.committee_id)
+        .bind(e.kind)
+        .bind(e.actor_user_id)
+        .bind(e.subject_type)
+        .bind(e.subject_id)
+        .bind(e.payload.clone())
+        .bind(now)
+        .fetch_one(&mut **x)
+        .await)
+    .map_err(Into::into)
+}
+
+pub async fn events_after(c: &mut Conn<'_>, after: i64, limit: i64) -> Result<Vec<EventRow>> {
+    let q = "SELECT id, committee_id, kind, actor_user_id, subject_type, subject_id, payload, occurred_at \
+             FROM events WHERE id > $1 ORDER BY id LIMIT $2";
+    on!(c, |x| sqlx::query_as(q)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&mut **x)
+        .await)
+    .map_err(Into::into)
+}
+
+pub async fn recent_events(
+    c: &mut Conn<'_>,
+    committee_id: i64,
+    limit: i64,
+) -> Result<Vec<EventRow>> {
+    let q = "SELECT id, committee_id, kind, actor_user_id, subject_type, subject_id, payload, occurred_at \
+             FROM events WHERE committee_id = $1 ORDER BY id DESC LIMIT $2";
+    on!(c, |x| sqlx::query_as(q)
+        .bind(committee_id)
+        .bind(limit)
+        .fetch_all(&mut **x)
+        .await)
+    .map_err(Into::into)
+}
+
+/// Where a consumer has read up to (0 before its first event).
+pub async fn cursor(c: &mut Conn<'_>, consumer: &str) -> Result<i64> {
+    let q = "SELECT position FROM event_cursors WHERE consumer = $1";
+    let p: Option<i64> = on!(c, |x| sqlx::query_scalar(q)
+        .bind(consumer)
+        .fetch_optional(&mut **x)
+        .await)?;
+    Ok(p.unwrap_or(0))
+}
+
+/// Move a consumer's cursor. Call it in the same transaction as the consumer's own writes,
+/// so a crash either keeps both or neither: no event is handled twice or skipped.
+pub async fn set_cursor(c: &mut Conn<'_>, consumer: &str, position: i64) -> Result<()> {
+    let q = "INSERT INTO event_cursors (consumer, position) VALUES ($1, $2) \
+             ON CONFLICT (consumer) DO UPDATE SET position = excluded.position";
+    exec!(c, |x| sqlx::query(q)
+        .bind(consumer)
+        .bind(position)
+        .execute(&mut **x)
+        .await)?;
+    Ok(())
+}
+
+pub struct NewAudit<'a> {
+    pub at: &'a str,
+    pub actor: &'a str,
+    pub committee_id: i64,
+    pub action: &'a str,
+    pub subject: &'a str,
+    pub before: &'a str,
+    pub after: &'a str,
+}
+
+/// Append to the hash chain. The head row was locked when the write transaction began.
+pub async fn append_audit(c: &mut Conn<'_>, a: &NewAudit<'_>) -> Result<i64> {
+    let q = "SELECT seq, hash FROM audit_head WHERE id = 1";
+    let (seq, prev): (i64, String) = on!(c, |x| sqlx::query_as(q).fetch_one(&mut **x).await)?;
+    let content = AuditContent {
+        seq: seq + 1,
+        at: a.at.to_string(),
+        actor: a.actor.to_string(),
+        committee_id: a.committee_id,
+        action: a.action.to_string(),
+        subject: a.subject.to_string(),
+        before: a.before.to_string(),
+        after: a.after.to_string(),
+    };
+    let hash = chain_hash(&prev, &content);
+    let q = "INSERT INTO audit_log (seq, at, actor, committee_id, action, subject, before_data, after_data, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+    exec!(c, |x| sqlx::query(q)
+        .bind(content.seq)
+        .bind(a.at)
+        .bind(a.actor)
+        .bind(a.committee_id)
+        .bind(a.action)
+        .bind(a.subject)
+        .bind(a.before)
+        .bind(a.after)
+        .bind(prev.clone())
+        .bind(hash.clone())
+        .execute(&mut **x)
+        .await)?;
+    let q = "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1";
+    exec!(c, |x| sqlx::query(q)
+        .bind(content.seq)
+        .bind(hash.clone())
+        .execute(&mut **x)
+        .await)?;
+    Ok(content.seq)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub committee_id: i64,
+    pub action: String,
+    pub subject: String,
+    pub before_data: String,
+    pub after_data: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl AuditRow {
+    pub fn content(&self) -> AuditContent {
+        AuditContent {
+            seq: self.seq,
+            at: self.at.clone(),
+            actor: self.actor.clone(),
+            committee_id: self.committee_id,
+            action: self.action.clone(),
+            subject: self.subject.clone(),
+            before: self.before_data.clone(),
+            after: self.after_data.clone(),
+        }
+    }
+}
+
+const AUDIT_COLS: &str =
+    "seq, at, actor, committee_id, action, subject, before_data, after_data, prev_hash, hash";
+
+/// A page of the chain in order, for verification.
+pub async fn audit_page(c: &mut Conn<'_>, after_seq: i64, limit: i64) -> Result<Vec<AuditRow>> {
+    let q = format!("SELECT {AUDIT_COLS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
+    on!(c, |x| sqlx::query_as(sqlx::AssertSqlSafe(q))
+        .bind(after_seq)
+        .bind(limit)
+        .fetch_all(&mut **x)
+        .await)
+    .map_err(Into::into)
+}
+
+pub async fn audit_recent(
+    c: &mut Conn<'_>,
+    committee_id: i64,
+    limit: i64,
+) -> Result<Vec<AuditRow>> {
+    let q = format!(
+        "SELECT {AUDIT_COLS} FROM audit_log WHERE committee_id = $1 ORDER BY seq DESC LIMIT $2"
+    );
+    on!(c, |x| sqlx::query_as(sqlx::AssertSqlSafe(q))
+        .bind(committee_id)
+        .bind(limit)
+        .fetch_all(&mut **x)
+        .await)
+    .map_err(Into::into)
+}
+
+pub async fn audit_head(c: &mut Conn<'_>) -> Result<(i64, String)> {
+    let q = "SELECT seq, hash FROM audit_head WHERE id = 1";
+    on!(c, |x| sqlx::query_as(q).fetch_one(&mut **x).await).map_err(Into::into)
+}

@@ -1,0 +1,14 @@
+//! Storage for Lianxin: one code path on SQLite (default, embedded) and PostgreSQL.
+//!
+//! We use sqlx directly rather than an ORM: every query is written once, as text that both
+//! databases accept (`$1` placeholders, `RETURNING`, portable types), and [`on!`] runs that
+//! same text on whichever pool the URL chose at start. Dialect differences are confined to
+//! `db.rs` and to the two migration folders, which a test keeps in step.
+
+pub mod accounts;
+pub mod db;
+pub mod journal;
+pub mod records;
+pub mod stats;
+
+pub use db::{Backend, Conn, Db, Param, PoolConn, StoreError, Tx};

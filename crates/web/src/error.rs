@@ -1,0 +1,142 @@
+//! One error type for the edge. API errors are JSON
+//! `{"error":{"code":"…","message":"中文说明","fields":[…]}}`; page errors are a Chinese page.
+//! A 500 logs its cause with a request id and shows only the id.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use lianxin_service::Error;
+use serde_json::json;
+
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl<E: Into<Error>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+pub fn status_of(e: &Error) -> StatusCode {
+    match e {
+        Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::NotFound { .. } => StatusCode::NOT_FOUND,
+        Error::Forbidden(_) => StatusCode::FORBIDDEN,
+        Error::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+        Error::Conflict { .. } => StatusCode::CONFLICT,
+        Error::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// (code, message, field errors) for any error.
+pub fn describe(e: &Error) -> (String, String, serde_json::Value) {
+    match e {
+        Error::Invalid(inv) => {
+            let code = inv
+                .0
+                .first()
+                .map(|f| format!("validation.{}", f.code))
+                .unwrap_or_else(|| "validation.failed".into());
+            (code, inv.summary(), json!(inv.0))
+        }
+        Error::NotFound { code, message } => (code.to_string(), message.clone(), json!([])),
+        Error::Forbidden(p) => (
+            "auth.forbidden".into(),
+            format!("没有执行此操作的权限（{p}）"),
+            json!([]),
+        ),
+        Error::Unauthorized { code, message } => (code.to_string(), message.to_string(), json!([])),
+        Error::Conflict {
+            code,
+            message,
+            field,
+        } => {
+            let fields = field
+                .as_ref()
+                .map(|f| json!([{"field": f, "code": code, "message": message}]))
+                .unwrap_or(json!([]));
+            (code.to_string(), message.clone(), fields)
+        }
+        Error::TooMany { message, .. } => ("rate_limited".into(), message.clone(), json!([])),
+        Error::Internal(cause) => {
+            let id = request_id();
+            tracing::error!(request_id = %id, "internal error: {cause}");
+            (
+                "internal".into(),
+                format!("服务器内部错误，请联系管理员（请求编号 {id}）"),
+                json!([]),
+            )
+        }
+    }
+}
+
+fn request_id() -> String {
+    lianxin_service::crypto::random_token()
+        .chars()
+        .take(12)
+        .collect()
+}
+
+fn retry_after(e: &Error, res: &mut Response) {
+    if let Error::TooMany {
+        retry_after_secs, ..
+    } = e
+        && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+    {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = status_of(&self.0);
+        let (code, message, fields) = describe(&self.0);
+        let mut body = json!({"error": {"code": code, "message": message}});
+        if fields.as_array().is_some_and(|a| !a.is_empty()) {
+            body["error"]["fields"] = fields;
+        }
+        let mut res = (status, Json(body)).into_response();
+        retry_after(&self.0, &mut res);
+        res
+    }
+}
+
+/// An API error made at the edge itself (bad body, wrong content type …).
+pub fn edge(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"error": {"code": code, "message": message}})),
+    )
+        .into_response()
+}
+
+/// A page error: the same information as a Chinese page.
+#[derive(Debug)]
+pub struct PageError(pub Error);
+
+impl<E: Into<Error>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        if let Error::Unauthorized { .. } = self.0 {
+            return axum::response::Redirect::to("/login").into_response();
+        }
+        let status = status_of(&self.0);
+        let (_, message, _) = describe(&self.0);
+        let title = match status {
+            StatusCode::NOT_FOUND => "页面不存在",
+            StatusCode::FORBIDDEN => "没有权限",
+            StatusCode::TOO_MANY_REQUESTS => "请稍后再试",
+            StatusCode::UNPROCESSABLE_ENTITY => "填写有误",
+            _ => "出错了",
+        };
+        let mut res = (status, crate::ui::render_error(title, &message)).into_response();
+        retry_after(&self.0, &mut res);
+        res
+    }
+}

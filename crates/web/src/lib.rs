@@ -1,0 +1,80 @@
+//! The web edge: JSON API under `/api/v1`, server-rendered Chinese pages (askama), public
+//! pages without login. Handlers only parse input, call one service function and render;
+//! errors are turned into responses in one place (`error.rs`).
+
+pub mod api;
+pub mod body;
+pub mod error;
+pub mod openapi;
+pub mod session;
+pub mod ui;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::routing::get;
+use lianxin_service::App;
+
+/// JSON and form bodies; uploads have their own, larger limit.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+pub const UPLOAD_LIMIT: usize = 10 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct State {
+    pub app: App,
+    /// Base URL people reach this server at (for QR codes and links).
+    pub public_url: String,
+    /// Send cookies with `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy).
+    pub trust_proxy: bool,
+}
+
+pub fn router(state: State) -> Router {
+    Router::new()
+        .route("/healthz", get(api::healthz))
+        .route("/api/openapi.json", get(openapi::document))
+        .merge(api::routes())
+        .merge(ui::routes())
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+/// Headers every response carries: no sniffing, no framing, a strict content policy (the
+/// pages load only our own scripts and styles).
+async fn security_headers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"),
+    );
+    res
+}
+
+/// Remove expired sessions now and then; runs inside `serve`, no second process.
+pub fn spawn_sweeper(app: App) {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = lianxin_service::auth::sweep(&app).await {
+                tracing::warn!("session sweep failed: {e}");
+            }
+            tokio::time::sleep(Duration::from_secs(600)).await;
+        }
+    });
+}

@@ -1,0 +1,279 @@
+//! Who is asking: a session from the `lianxin_session` cookie (browsers) or an
+//! `Authorization: Bearer` token (API clients), looked up in the database. State-changing
+//! requests that rely on the cookie must also prove they came from our own page: forms carry
+//! `_csrf`, API calls the `X-CSRF-Token` header. Extractors enforce that, so a handler
+//! cannot forget it.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use lianxin_domain::access::Actor;
+
+use crate::State;
+use crate::body::FormPairs;
+use crate::error::{ApiError, PageError, edge};
+
+pub const COOKIE: &str = "lianxin_session";
+pub const LOGIN_CSRF_COOKIE: &str = "lianxin_login_csrf";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Cookie,
+    Bearer,
+}
+
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub actor: Actor,
+    pub csrf: String,
+    pub via: Via,
+    pub token: String,
+}
+
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name).then(|| v.to_string())
+        })
+}
+
+fn credentials(headers: &HeaderMap) -> Option<(String, Via)> {
+    if let Some(auth) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        && let Some(token) = auth.strip_prefix("Bearer ")
+    {
+        return Some((token.trim().to_string(), Via::Bearer));
+    }
+    cookie(headers, COOKIE).map(|t| (t, Via::Cookie))
+}
+
+/// The session if there is one; never rejects.
+pub struct MaybeAuth(pub Option<Auth>);
+
+impl FromRequestParts<State> for MaybeAuth {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &State) -> Result<Self, Response> {
+        let Some((token, via)) = credentials(&parts.headers) else {
+            return Ok(MaybeAuth(None));
+        };
+        match lianxin_service::auth::session(&state.app, &token).await {
+            Ok(Some(s)) => Ok(MaybeAuth(Some(Auth {
+                actor: s.actor,
+                csrf: s.csrf,
+                via,
+                token,
+            }))),
+            Ok(None) => Ok(MaybeAuth(None)),
+            Err(e) => Err(ApiError(e).into_response()),
+        }
+    }
+}
+
+fn is_write(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// An API caller with a live session; writes through the cookie need `X-CSRF-Token`.
+pub struct ApiAuth(pub Auth);
+
+impl FromRequestParts<State> for ApiAuth {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &State) -> Result<Self, Response> {
+        let MaybeAuth(auth) = MaybeAuth::from_request_parts(parts, state).await?;
+        let Some(auth) = auth else {
+            return Err(edge(
+                StatusCode::UNAUTHORIZED,
+                "auth.required",
+                "请先登录（会话不存在或已过期）",
+            ));
+        };
+        if auth.via == Via::Cookie && is_write(&parts.method) {
+            let sent = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !constant_eq(sent, &auth.csrf) {
+                return Err(edge(
+                    StatusCode::FORBIDDEN,
+                    "auth.csrf",
+                    "缺少或错误的 CSRF 令牌",
+                ));
+            }
+        }
+        Ok(ApiAuth(auth))
+    }
+}
+
+/// A signed-in person on a page; anyone else is sent to the login page.
+pub struct PageAuth(pub Auth);
+
+impl FromRequestParts<State> for PageAuth {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &State) -> Result<Self, Response> {
+        match MaybeAuth::from_request_parts(parts, state).await? {
+            MaybeAuth(Some(a)) => Ok(PageAuth(a)),
+            MaybeAuth(None) => {
+                let back = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/office");
+                let to = format!("/login?next={}", urlencode(back));
+                Err(Redirect::to(&to).into_response())
+            }
+        }
+    }
+}
+
+/// A form posted by a signed-in person from one of our pages (the `_csrf` field matches).
+pub struct CsrfForm {
+    pub auth: Auth,
+    pub form: FormPairs,
+}
+
+impl FromRequest<State> for CsrfForm {
+    type Rejection = Response;
+    async fn from_request(req: Request, state: &State) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let PageAuth(auth) = PageAuth::from_request_parts(&mut parts, state).await?;
+        let form = FormPairs::from_request(Request::from_parts(parts, body), state).await?;
+        if !constant_eq(form.get("_csrf").unwrap_or(""), &auth.csrf) {
+            return Err(PageError(lianxin_service::Error::Forbidden("csrf")).into_response());
+        }
+        Ok(CsrfForm { auth, form })
+    }
+}
+
+/// Compare secrets without an early exit that leaks how much matched.
+pub fn constant_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The client's address, for login throttling.
+pub struct ClientIp(pub String);
+
+impl FromRequestParts<State> for ClientIp {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, state: &State) -> Result<Self, Self::Rejection> {
+        if state.trust_proxy
+            && let Some(ip) = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+        {
+            return Ok(ClientIp(ip.trim().to_string()));
+        }
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_default();
+        Ok(ClientIp(ip))
+    }
+}
+
+pub fn session_cookie(state: &State, token: &str, max_age_secs: i64) -> String {
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+}
+
+pub fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|e| e.trim_start_matches('=').to_string())
+        .unwrap_or_default()
+}
+
+/// A multipart form (file uploads) posted by a signed-in person from our pages: the
+/// `_csrf` part must match. Parts are read whole, within the upload limit.
+pub struct CsrfMultipart {
+    pub auth: Auth,
+    pub fields: Vec<(String, String)>,
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+impl FromRequest<State> for CsrfMultipart {
+    type Rejection = Response;
+    async fn from_request(req: Request, state: &State) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let PageAuth(auth) = PageAuth::from_request_parts(&mut parts, state).await?;
+        let bad = |m: &str| {
+            PageError(lianxin_service::Error::Invalid(
+                lianxin_domain::Invalid::one("file", "upload.invalid", m),
+            ))
+            .into_response()
+        };
+        let mut mp =
+            axum::extract::Multipart::from_request(Request::from_parts(parts, body), state)
+                .await
+                .map_err(|_| bad("上传格式不正确"))?;
+        let mut fields = Vec::new();
+        let mut files = Vec::new();
+        loop {
+            let field = match mp.next_field().await {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    return Err(PageError(lianxin_service::Error::Invalid(
+                        lianxin_domain::Invalid::one(
+                            "file",
+                            "request.too_large",
+                            "上传文件超过 10 MB 上限",
+                        ),
+                    ))
+                    .into_response_with_status(StatusCode::PAYLOAD_TOO_LARGE));
+                }
+                Err(_) => return Err(bad("上传中断或格式不正确")),
+            };
+            let name = field.name().unwrap_or("").to_string();
+            let is_file = field.file_name().is_some();
+            let data = field
+                .bytes()
+                .await
+                .map_err(|_| bad("上传中断或文件过大（上限 10 MB）"))?;
+            if is_file {
+                files.push((name, data.to_vec()));
+            } else {
+                fields.push((name, String::from_utf8_lossy(&data).into_owned()));
+            }
+        }
+        let sent = fields
+            .iter()
+            .find(|(k, _)| k == "_csrf")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
+        if !constant_eq(sent, &auth.csrf) {
+            return Err(PageError(lianxin_service::Error::Forbidden("csrf")).into_response());
+        }
+        Ok(CsrfMultipart {
+            auth,
+            fields,
+            files,
+        })
+    }
+}
+
+trait StatusOverride {
+    fn into_response_with_status(self, s: StatusCode) -> Response;
+}
+impl<T: IntoResponse> StatusOverride for T {
+    fn into_response_with_status(self, s: StatusCode) -> Response {
+        let mut r = self.into_response();
+        *r.status_mut() = s;
+        r
+    }
+}

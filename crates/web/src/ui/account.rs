@@ -1,0 +1,297 @@
+//! Signing in and out, the member's own page, accounts and the audit trail (admin).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{RawQuery, State as S};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use lianxin_domain::access::{ManageUsers, Role, ViewAudit, ViewOrganisation};
+use lianxin_domain::schema::MEMBER;
+use lianxin_service::present::Item;
+use lianxin_service::store::accounts::UserRow;
+use lianxin_service::store::journal::AuditRow;
+use lianxin_service::{Error, auth, events, overview, records};
+
+use super::{Nav, page};
+use crate::State;
+use crate::body::{FormPairs, WithStatus};
+use crate::error::{PageError, describe};
+use crate::session::{
+    ClientIp, CsrfForm, LOGIN_CSRF_COOKIE, MaybeAuth, PageAuth, constant_eq, cookie, session_cookie,
+};
+
+pub fn routes() -> Router<State> {
+    Router::new()
+        .route("/login", get(login_form).post(login))
+        .route("/logout", axum::routing::post(logout))
+        .route("/me", get(me))
+        .route("/office/users", get(users).post(add_user))
+        .route("/office/audit", get(audit))
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct Login {
+    nav: Nav,
+    csrf: String,
+    next: String,
+    username: String,
+    error: String,
+}
+
+/// Only our own paths: never send someone to another site after login.
+fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next.to_string()
+    } else {
+        String::new()
+    }
+}
+
+fn with_login_cookie(mut res: Response, token: &str) -> Response {
+    let c = format!(
+        "{LOGIN_CSRF_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600"
+    );
+    if let Ok(v) = HeaderValue::from_str(&c) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+async fn login_form(
+    MaybeAuth(auth): MaybeAuth,
+    RawQuery(q): RawQuery,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if auth.is_some() {
+        return Redirect::to("/office").into_response();
+    }
+    let next: Vec<(String, String)> =
+        serde_urlencoded::from_str(q.as_deref().unwrap_or("")).unwrap_or_default();
+    let next = next
+        .iter()
+        .find(|(k, _)| k == "next")
+        .map(|(_, v)| safe_next(v))
+        .unwrap_or_default();
+    let token =
+        cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_else(lianxin_service::crypto::random_token);
+    let res = page(&Login {
+        nav: Nav::for_auth(None),
+        csrf: token.clone(),
+        next,
+        username: String::new(),
+        error: String::new(),
+    });
+    with_login_cookie(res, &token)
+}
+
+fn home_of(role: Role) -> &'static str {
+    match role {
+        Role::Admin | Role::Office | Role::CommitteeStaff | Role::Convenor => "/office",
+        Role::Member | Role::StudioLead => "/me",
+        _ => "/",
+    }
+}
+
+async fn login(
+    S(state): S<State>,
+    ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
+    form: FormPairs,
+) -> Response {
+    let username = form.get("username").unwrap_or("").to_string();
+    let next = safe_next(form.get("next").unwrap_or(""));
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    let sent = form.get("_csrf").unwrap_or("");
+    let fail = |msg: String, status: StatusCode| {
+        let token = lianxin_service::crypto::random_token();
+        let res = page(&Login {
+            nav: Nav::for_auth(None),
+            csrf: token.clone(),
+            next: next.clone(),
+            username: username.clone(),
+            error: msg,
+        });
+        with_login_cookie(res.into_response_with(status), &token)
+    };
+    if expected.is_empty() || !constant_eq(sent, &expected) {
+        return fail("页面已过期，请重新登录".into(), StatusCode::FORBIDDEN);
+    }
+    match auth::login(
+        &state.app,
+        &username,
+        form.get("password").unwrap_or(""),
+        &ip,
+    )
+    .await
+    {
+        Ok(s) => {
+            let to = if next.is_empty() {
+                home_of(s.actor.role).to_string()
+            } else {
+                next.clone()
+            };
+            let mut res = Redirect::to(&to).into_response();
+            if let Ok(v) = HeaderValue::from_str(&session_cookie(
+                &state,
+                &s.token,
+                auth::SESSION_HOURS * 3600,
+            )) {
+                res.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Err(e) => {
+            let status = crate::error::status_of(&e);
+            let (_, message, _) = describe(&e);
+            let mut res = fail(message, status);
+            if let Error::TooMany {
+                retry_after_secs, ..
+            } = e
+                && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+            {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            res
+        }
+    }
+}
+
+async fn logout(S(state): S<State>, f: CsrfForm) -> Result<Response, PageError> {
+    auth::logout(&state.app, &f.auth.token).await?;
+    let mut res = Redirect::to("/").into_response();
+    if let Ok(v) = HeaderValue::from_str(&session_cookie(&state, "", 0)) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+#[derive(Template)]
+#[template(path = "me.html")]
+struct Me {
+    nav: Nav,
+    name: String,
+    role: String,
+    member: Option<Item>,
+    studios: Vec<(i64, String)>,
+}
+
+async fn me(S(state): S<State>, PageAuth(a): PageAuth) -> Result<Response, PageError> {
+    let cid = a.actor.committee_id;
+    let (member, studios) = match a.actor.member_id {
+        Some(mid) => (
+            Some(records::public_get(&state.app, cid, &MEMBER, mid).await?),
+            overview::member_studios(&state.app, cid, mid).await?,
+        ),
+        None => (None, vec![]),
+    };
+    Ok(page(&Me {
+        nav: Nav::for_auth(Some(&a)),
+        name: a.actor.display_name.clone(),
+        role: a.actor.role.label().into(),
+        member,
+        studios,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct Users {
+    nav: Nav,
+    users: Vec<(UserRow, &'static str)>,
+    roles: Vec<(&'static str, &'static str)>,
+    error: String,
+    saved: bool,
+}
+
+fn role_label(code: &str) -> &'static str {
+    Role::parse(code).map(|r| r.label()).unwrap_or("")
+}
+
+async fn users_page(
+    state: &State,
+    a: &crate::session::Auth,
+    error: String,
+    saved: bool,
+) -> Result<Response, PageError> {
+    let g = a.actor.grant::<ManageUsers>()?;
+    let users = auth::list_users(&state.app, &g)
+        .await?
+        .into_iter()
+        .map(|u| {
+            let label = role_label(&u.role);
+            (u, label)
+        })
+        .collect();
+    let roles = Role::ALL.iter().map(|r| (r.code(), r.label())).collect();
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(page(&Users {
+        nav: Nav::for_auth(Some(a)),
+        users,
+        roles,
+        error,
+        saved,
+    })
+    .into_response_with(status))
+}
+
+async fn users(
+    S(state): S<State>,
+    PageAuth(a): PageAuth,
+    RawQuery(q): RawQuery,
+) -> Result<Response, PageError> {
+    users_page(
+        &state,
+        &a,
+        String::new(),
+        q.is_some_and(|q| q.contains("saved")),
+    )
+    .await
+}
+
+async fn add_user(S(state): S<State>, f: CsrfForm) -> Result<Response, PageError> {
+    let g = f.auth.actor.grant::<ManageUsers>()?;
+    let get = |k: &str| f.form.get(k).unwrap_or("");
+    let input = auth::UserInput {
+        username: get("username"),
+        display_name: get("display_name"),
+        role: get("role"),
+        password: get("password"),
+        member_id: get("member_id").trim().parse().ok(),
+    };
+    match auth::add_user(&state.app, &g, &input, false).await {
+        Ok(_) => Ok(Redirect::to("/office/users?saved=1").into_response()),
+        Err(e @ (Error::Invalid(_) | Error::Conflict { .. })) => {
+            users_page(&state, &f.auth, describe(&e).1, false).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct Audit {
+    nav: Nav,
+    rows: Vec<AuditRow>,
+}
+
+async fn audit(S(state): S<State>, PageAuth(a): PageAuth) -> Result<Response, PageError> {
+    let g = a.actor.grant::<ViewAudit>()?;
+    let rows = events::recent_audit(&state.app, g.committee_id(), 200).await?;
+    Ok(page(&Audit {
+        nav: Nav::for_auth(Some(&a)),
+        rows,
+    }))
+}
+
+/// Staff pages need this; everyone else gets the 403 page.
+pub fn staff(
+    a: &crate::session::Auth,
+) -> Result<lianxin_domain::access::Granted<ViewOrganisation>, PageError> {
+    Ok(a.actor.grant::<ViewOrganisation>()?)
+}

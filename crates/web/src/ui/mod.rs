@@ -1,0 +1,116 @@
+//! Server-rendered pages in Chinese, mobile-first. Templates escape every value (askama's
+//! HTML escaping is on for `.html`); no page builds HTML from strings by hand.
+
+pub mod account;
+pub mod forms;
+pub mod office;
+pub mod public;
+
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use lianxin_domain::access::{ManageUsers, ViewAudit, ViewOrganisation};
+
+use crate::State;
+use crate::session::Auth;
+
+pub fn routes() -> Router<State> {
+    Router::new()
+        .route("/static/app.css", get(css))
+        .merge(public::routes())
+        .merge(account::routes())
+        .merge(office::routes())
+}
+
+async fn css() -> Response {
+    let mut r = include_str!("../../static/app.css").into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
+}
+
+/// The navigation a person sees: only what their role may use.
+#[derive(Debug, Clone, Default)]
+pub struct Nav {
+    pub user: Option<String>,
+    pub role: String,
+    pub csrf: String,
+    pub links: Vec<(String, String)>,
+}
+
+impl Nav {
+    pub fn for_auth(auth: Option<&Auth>) -> Nav {
+        let mut links: Vec<(String, String)> = vec![
+            ("/".into(), "首页".into()),
+            ("/members".into(), "委员风采".into()),
+            ("/studios".into(), "委员工作室".into()),
+        ];
+        let Some(a) = auth else {
+            return Nav {
+                links,
+                ..Nav::default()
+            };
+        };
+        let actor = &a.actor;
+        if actor.can::<ViewOrganisation>() {
+            links = vec![("/office".into(), "工作台".into())];
+            for r in lianxin_domain::schema::ALL {
+                links.push((format!("/office/{}", r.path), r.label.to_string()));
+            }
+        }
+        if actor.member_id.is_some() {
+            links.push(("/me".into(), "我的履职".into()));
+        }
+        if actor.can::<ManageUsers>() {
+            links.push(("/office/users".into(), "账号".into()));
+        }
+        if actor.can::<ViewAudit>() {
+            links.push(("/office/audit".into(), "审计".into()));
+        }
+        if !actor.can::<ViewOrganisation>() {
+            links.push(("/members".into(), "委员风采".into()));
+            links.push(("/studios".into(), "委员工作室".into()));
+        }
+        Nav {
+            user: Some(actor.display_name.clone()),
+            role: actor.role.label().into(),
+            csrf: a.csrf.clone(),
+            links,
+        }
+    }
+}
+
+/// Render a template, or a plain error if the template itself fails.
+pub fn page<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!("template error: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "页面渲染失败").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    nav: Nav,
+    title: &'a str,
+    message: &'a str,
+}
+
+pub fn render_error(title: &str, message: &str) -> Response {
+    page(&ErrorPage {
+        nav: Nav::for_auth(None),
+        title,
+        message,
+    })
+}

@@ -1,0 +1,268 @@
+//! Pages anyone can open without an account: the member directory by sector, member
+//! profiles (亮明身份), studios with their QR code.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, RawQuery, State as S};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use lianxin_domain::schema::{MEMBER, STUDIO};
+use lianxin_service::present::Item;
+use lianxin_service::records::{parse_query, public_get, public_list};
+use lianxin_service::{Error, committees, overview, records};
+use qrcode::QrCode;
+use qrcode::render::svg;
+
+use super::{Nav, page};
+use crate::State;
+use crate::api::{public_committee, query_pairs};
+use crate::error::PageError;
+use crate::session::MaybeAuth;
+
+type PageResult = Result<Response, PageError>;
+
+pub fn routes() -> Router<State> {
+    Router::new()
+        .route("/", get(home))
+        .route("/members", get(directory))
+        .route("/members/{id}", get(profile))
+        .route("/members/{id}/photo", get(photo))
+        .route("/studios", get(studios))
+        .route("/studios/{id}", get(studio))
+        .route("/studios/{id}/qr.svg", get(studio_qr))
+}
+
+fn pairs(q: Option<String>) -> Result<Vec<(String, String)>, PageError> {
+    query_pairs(q).map_err(|e| PageError(e.0))
+}
+
+fn id_of(s: &str) -> Result<i64, PageError> {
+    s.parse()
+        .map_err(|_| PageError(Error::not_found("page.not_found", "页面不存在")))
+}
+
+async fn committee_name(state: &State, cid: i64) -> Result<String, PageError> {
+    Ok(committees::get(&state.app, cid)
+        .await?
+        .map(|c| c.1)
+        .unwrap_or_default())
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home {
+    nav: Nav,
+    committee: String,
+    sectors: Vec<(i64, String, i64)>,
+    studios: Vec<Item>,
+    members_total: i64,
+}
+
+async fn home(S(state): S<State>, MaybeAuth(auth): MaybeAuth, RawQuery(q): RawQuery) -> PageResult {
+    let p = pairs(q)?;
+    let cid = match public_committee(&state, &p).await {
+        Ok(c) => c,
+        Err(Error::NotFound { .. }) => {
+            return Ok(super::render_error(
+                "尚未建立政协组织",
+                "请管理员先运行 `lianxin demo` 或导入组织数据。",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let sectors: Vec<_> = overview::public_sectors(&state.app, cid)
+        .await?
+        .into_iter()
+        .filter(|s| s.2 > 0)
+        .collect();
+    let members_total = sectors.iter().map(|s| s.2).sum();
+    let q = parse_query(&STUDIO, &[("per_page".into(), "100".into())])?;
+    let studios = public_list(&state.app, cid, &STUDIO, &q).await?.items;
+    Ok(page(&Home {
+        nav: Nav::for_auth(auth.as_ref()),
+        committee: committee_name(&state, cid).await?,
+        sectors,
+        studios,
+        members_total,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "directory.html")]
+struct Directory {
+    nav: Nav,
+    committee: String,
+    sectors: Vec<(i64, String, i64)>,
+    sector_id: i64,
+    q: String,
+    members: Vec<(Item, bool)>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    query_base: String,
+}
+
+async fn directory(
+    S(state): S<State>,
+    MaybeAuth(auth): MaybeAuth,
+    RawQuery(q): RawQuery,
+) -> PageResult {
+    let mut p = pairs(q)?;
+    let cid = public_committee(&state, &p).await?;
+    p.retain(|(k, _)| matches!(k.as_str(), "sector_id" | "q" | "page"));
+    let sector_id = p
+        .iter()
+        .find(|(k, _)| k == "sector_id")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let text = p
+        .iter()
+        .find(|(k, _)| k == "q")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let mut query = parse_query(&MEMBER, &p)?;
+    query.per_page = 30;
+    let result = public_list(&state.app, cid, &MEMBER, &query).await?;
+    let ids: Vec<i64> = result.items.iter().map(|i| i.id).collect();
+    let base: Vec<(String, String)> = p.iter().filter(|(k, _)| k != "page").cloned().collect();
+    Ok(page(&Directory {
+        nav: Nav::for_auth(auth.as_ref()),
+        committee: committee_name(&state, cid).await?,
+        sectors: overview::public_sectors(&state.app, cid)
+            .await?
+            .into_iter()
+            .filter(|s| s.2 > 0)
+            .collect(),
+        sector_id,
+        q: text,
+        total: result.total,
+        page: result.page,
+        pages: result.pages(),
+        members: {
+            let photos = overview::with_photo(&state.app, cid, &ids).await?;
+            result
+                .items
+                .into_iter()
+                .map(|i| {
+                    let p = photos.contains(&i.id);
+                    (i, p)
+                })
+                .collect()
+        },
+        query_base: serde_urlencoded::to_string(&base).unwrap_or_default(),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "member.html")]
+struct Profile {
+    nav: Nav,
+    m: Item,
+    studios: Vec<(i64, String)>,
+    has_photo: bool,
+}
+
+async fn profile(
+    S(state): S<State>,
+    MaybeAuth(auth): MaybeAuth,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> PageResult {
+    let cid = public_committee(&state, &pairs(q)?).await?;
+    let id = id_of(&id)?;
+    let m = public_get(&state.app, cid, &MEMBER, id).await?;
+    let has_photo = !overview::with_photo(&state.app, cid, &[id])
+        .await?
+        .is_empty();
+    Ok(page(&Profile {
+        nav: Nav::for_auth(auth.as_ref()),
+        studios: overview::member_studios(&state.app, cid, id).await?,
+        m,
+        has_photo,
+    }))
+}
+
+async fn photo(S(state): S<State>, Path(id): Path<String>, RawQuery(q): RawQuery) -> PageResult {
+    let cid = public_committee(&state, &pairs(q)?).await?;
+    let (bytes, mime) = records::photo(&state.app, cid, id_of(&id)?).await?;
+    let mut r = bytes.into_response();
+    if let Ok(v) = HeaderValue::from_str(&mime) {
+        r.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    Ok(r)
+}
+
+#[derive(Template)]
+#[template(path = "studios.html")]
+struct Studios {
+    nav: Nav,
+    committee: String,
+    studios: Vec<Item>,
+}
+
+async fn studios(
+    S(state): S<State>,
+    MaybeAuth(auth): MaybeAuth,
+    RawQuery(q): RawQuery,
+) -> PageResult {
+    let cid = public_committee(&state, &pairs(q)?).await?;
+    let q = parse_query(&STUDIO, &[("per_page".into(), "100".into())])?;
+    let studios = public_list(&state.app, cid, &STUDIO, &q).await?.items;
+    Ok(page(&Studios {
+        nav: Nav::for_auth(auth.as_ref()),
+        committee: committee_name(&state, cid).await?,
+        studios,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "studio.html")]
+struct StudioPage {
+    nav: Nav,
+    s: Item,
+    url: String,
+}
+
+fn studio_url(state: &State, id: i64) -> String {
+    format!("{}/studios/{id}", state.public_url.trim_end_matches('/'))
+}
+
+async fn studio(
+    S(state): S<State>,
+    MaybeAuth(auth): MaybeAuth,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> PageResult {
+    let cid = public_committee(&state, &pairs(q)?).await?;
+    let id = id_of(&id)?;
+    let s = public_get(&state.app, cid, &STUDIO, id).await?;
+    Ok(page(&StudioPage {
+        nav: Nav::for_auth(auth.as_ref()),
+        url: studio_url(&state, id),
+        s,
+    }))
+}
+
+/// The studio's QR code: its public page's URL, as SVG for print and screens alike.
+async fn studio_qr(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> PageResult {
+    let cid = public_committee(&state, &pairs(q)?).await?;
+    let id = id_of(&id)?;
+    public_get(&state.app, cid, &STUDIO, id).await?;
+    let code = QrCode::new(studio_url(&state, id).as_bytes()).map_err(Error::internal)?;
+    let svg = code
+        .render::<svg::Color>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build();
+    let mut r = svg.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
+    Ok(r)
+}

@@ -1,0 +1,229 @@
+//! Configuration: `lianxin.toml` (optional), then `LIANXIN_*` environment variables, then
+//! command-line flags — each later source wins. Secrets never reach logs or `Debug`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub database_url: Option<String>,
+    pub addr: Option<String>,
+    pub encryption_key: Option<String>,
+    pub public_url: Option<String>,
+    pub secure_cookies: Option<bool>,
+    pub trust_proxy: Option<bool>,
+    pub log: Option<String>,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://lianxin.db";
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`
+pub fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((creds, host)) = rest.rsplit_once('@')
+    {
+        let user = creds.split(':').next().unwrap_or("");
+        return format!("{scheme}://{user}:***@{host}");
+    }
+    url.to_string()
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .field("addr", &self.addr)
+            .field(
+                "encryption_key",
+                &self.encryption_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("public_url", &self.public_url)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("trust_proxy", &self.trust_proxy)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Read the file (if any) and the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config> {
+        let path = file
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("lianxin.toml"));
+        let mut c = if path.exists() {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("无法读取配置文件 {}", path.display()))?;
+            toml::from_str::<Config>(&text)
+                .with_context(|| format!("配置文件 {} 有误", path.display()))?
+        } else if file.is_some() {
+            bail!("配置文件 {} 不存在", path.display());
+        } else {
+            Config::default()
+        };
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let flag = |k: &str| env(k).map(|v| matches!(v.as_str(), "1" | "true" | "yes"));
+        c.database_url = env("LIANXIN_DATABASE_URL").or(c.database_url);
+        c.addr = env("LIANXIN_ADDR").or(c.addr);
+        c.encryption_key = env("LIANXIN_ENCRYPTION_KEY").or(c.encryption_key);
+        c.public_url = env("LIANXIN_PUBLIC_URL").or(c.public_url);
+        c.secure_cookies = flag("LIANXIN_SECURE_COOKIES").or(c.secure_cookies);
+        c.trust_proxy = flag("LIANXIN_TRUST_PROXY").or(c.trust_proxy);
+        c.log = env("LIANXIN_LOG").or(c.log);
+        Ok(c)
+    }
+
+    pub fn database_url(&self) -> &str {
+        self.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL)
+    }
+
+    pub fn addr(&self) -> &str {
+        self.addr.as_deref().unwrap_or(DEFAULT_ADDR)
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.database_url().starts_with("postgres")
+    }
+}
+
+/// The SQLite file behind a `sqlite://` URL (none for in-memory databases).
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty() || path.starts_with(":memory:") {
+        return None;
+    }
+    Some(PathBuf::from(path))
+}
+
+/// The encryption key: configured, or on SQLite generated once and kept beside the database
+/// file (mode 0600). PostgreSQL deployments must configure it: a key made up on one node
+/// would not be known to the others.
+pub fn encryption_key(c: &Config) -> Result<String> {
+    if let Some(k) = &c.encryption_key {
+        return Ok(k.clone());
+    }
+    if c.is_postgres() {
+        bail!(
+            "使用 PostgreSQL 时必须配置加密密钥：设置 LIANXIN_ENCRYPTION_KEY 或 lianxin.toml 中的 encryption_key（可用 `openssl rand -base64 32` 生成）"
+        );
+    }
+    let Some(db) = sqlite_file(c.database_url()) else {
+        return Ok(lianxin_service::Crypto::generate_key());
+    };
+    let key_path = PathBuf::from(format!("{}.key", db.display()));
+    if key_path.exists() {
+        return Ok(std::fs::read_to_string(&key_path)
+            .with_context(|| format!("无法读取密钥文件 {}", key_path.display()))?);
+    }
+    let key = lianxin_service::Crypto::generate_key();
+    write_private(&key_path, &key)?;
+    tracing::info!("generated encryption key at {}", key_path.display());
+    Ok(key)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("无法创建密钥文件 {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text)?;
+    Ok(())
+}
+
+pub const EXAMPLE: &str = r#"# lianxin.toml — 连心配置示例（所有项均可省略；环境变量 LIANXIN_* 和命令行参数优先）
+
+# 数据库：默认内嵌 SQLite 文件；生产环境使用 PostgreSQL。
+# 环境变量：LIANXIN_DATABASE_URL
+database_url = "sqlite://lianxin.db"
+# database_url = "postgres://lianxin:密码@127.0.0.1:5432/lianxin"
+
+# 监听地址。环境变量：LIANXIN_ADDR
+addr = "127.0.0.1:8080"
+
+# 群众与委员手机号的加密密钥（32 字节，base64）。生成：openssl rand -base64 32
+# SQLite 下未配置时首次启动自动生成，保存在数据库文件旁（lianxin.db.key，权限 0600）；
+# PostgreSQL 下必须配置，并在所有节点上相同。丢失密钥将无法解密已存的手机号。
+# 环境变量：LIANXIN_ENCRYPTION_KEY
+# encryption_key = "..."
+
+# 对外访问地址，用于工作室二维码和链接。环境变量：LIANXIN_PUBLIC_URL
+# public_url = "https://lianxin.example.gov.cn"
+
+# 在 HTTPS 之后运行时设为 true，Cookie 带 Secure 标志。环境变量：LIANXIN_SECURE_COOKIES
+secure_cookies = false
+
+# 在可信反向代理之后运行时设为 true，以 X-Forwarded-For 识别客户端地址（登录限流用）。
+# 环境变量：LIANXIN_TRUST_PROXY
+trust_proxy = false
+
+# 日志级别（tracing 过滤表达式）。环境变量：LIANXIN_LOG
+log = "info"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_parses() {
+        let c: Config = toml::from_str(EXAMPLE).unwrap();
+        assert_eq!(c.database_url(), DEFAULT_DATABASE_URL);
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let c = Config {
+            database_url: Some("postgres://lx:s3cret@db/lianxin".into()),
+            encryption_key: Some("KEYMATERIAL".into()),
+            ..Config::default()
+        };
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("KEYMATERIAL"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn sqlite_paths() {
+        assert_eq!(
+            sqlite_file("sqlite://lianxin.db"),
+            Some(PathBuf::from("lianxin.db"))
+        );
+        assert_eq!(
+            sqlite_file("sqlite:///var/lib/lx.db?mode=rwc"),
+            Some(PathBuf::from("/var/lib/lx.db"))
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://x"), None);
+    }
+
+    #[test]
+    fn postgres_without_key_is_an_error() {
+        let c = Config {
+            database_url: Some("postgres://x@y/z".into()),
+            ..Config::default()
+        };
+        assert!(encryption_key(&c).is_err());
+    }
+}

@@ -1,0 +1,445 @@
+//! `lianxin` — one binary: the web server, migrations, demo data, accounts, roster import and
+//! export, audit verification.
+
+mod config;
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Parser, Subcommand};
+use lianxin_domain::access::{ManageOrganisation, ManageUsers, RevealPhone, Role, system_actor};
+use lianxin_domain::audit::Verdict;
+use lianxin_service::{App, Crypto, auth, committees, demo, events, roster};
+use lianxin_store::Db;
+
+use crate::config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "lianxin",
+    version,
+    about = "连心 Lianxin — 政协委员联系服务界别群众平台"
+)]
+struct Cli {
+    /// 配置文件（默认读取当前目录的 lianxin.toml，如存在）
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// 数据库 URL：sqlite://文件 或 postgres://…（覆盖配置与 LIANXIN_DATABASE_URL）
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// 启动 Web 服务
+    Serve {
+        /// 监听地址，如 127.0.0.1:8080
+        #[arg(long)]
+        addr: Option<String>,
+        /// 在空数据库中加载演示数据并打印演示账号
+        #[arg(long)]
+        demo: bool,
+    },
+    /// 执行数据库迁移
+    Migrate,
+    /// 向配置的数据库加载演示数据
+    Demo,
+    /// 新建政协组织（首次部署时建立本级组织）
+    Committee {
+        #[command(subcommand)]
+        action: CommitteeCmd,
+    },
+    /// 账号管理
+    User {
+        #[command(subcommand)]
+        action: UserCmd,
+    },
+    /// 导入数据
+    Import {
+        #[command(subcommand)]
+        what: ImportCmd,
+    },
+    /// 导出数据
+    Export {
+        #[command(subcommand)]
+        what: ExportCmd,
+    },
+    /// 配置
+    Config {
+        #[command(subcommand)]
+        action: ConfigCmd,
+    },
+    /// 审计记录
+    Audit {
+        #[command(subcommand)]
+        action: AuditCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum CommitteeCmd {
+    /// 新建顶级政协组织
+    Add {
+        name: String,
+        /// national | province | city | county
+        #[arg(long, default_value = "city")]
+        level: String,
+        #[arg(long, default_value = "")]
+        region: String,
+    },
+    /// 列出所有政协组织
+    List,
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// 新建账号（密码从 --password 或标准输入读取）
+    Add {
+        username: String,
+        /// admin | office | committee_staff | convenor | member | studio_lead | handling_unit | constituent
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        password: Option<String>,
+        /// 所属政协组织编号（默认第一个）
+        #[arg(long)]
+        committee: Option<i64>,
+        /// 关联的委员编号
+        #[arg(long)]
+        member: Option<i64>,
+    },
+    /// 修改密码（新密码从 --password 或标准输入读取）
+    Passwd {
+        username: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// 列出账号
+    List,
+}
+
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// 导入委员花名册（XLSX 或 CSV）
+    Members {
+        file: PathBuf,
+        #[arg(long)]
+        committee: Option<i64>,
+        /// 只检查，不写入
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCmd {
+    /// 导出委员花名册（按扩展名选择 .xlsx 或 .csv）
+    Members {
+        file: PathBuf,
+        #[arg(long)]
+        committee: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCmd {
+    /// 打印带注释的配置示例
+    Example,
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// 校验审计哈希链：完好输出 OK，否则指出第一条被破坏的记录并以非零状态退出
+    Verify,
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli).await {
+        eprintln!("错误：{e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn init_logging(c: &Config) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(c.log.as_deref().unwrap_or("info,sqlx=warn"))
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn open(c: &Config) -> Result<App> {
+    let url = c.database_url();
+    let db = Db::connect(url)
+        .await
+        .with_context(|| format!("无法连接数据库 {}", config::redact_url(url)))?;
+    db.migrate().await.context("数据库迁移失败")?;
+    let key = config::encryption_key(c)?;
+    let crypto = Crypto::from_base64(&key).map_err(|e| anyhow!("{e}"))?;
+    Ok(App::new(db, crypto))
+}
+
+async fn committee_id(app: &App, given: Option<i64>) -> Result<i64> {
+    if let Some(id) = given {
+        return committees::get(app, id)
+            .await?
+            .map(|c| c.0)
+            .ok_or_else(|| anyhow!("没有编号为 {id} 的政协组织"));
+    }
+    committees::default_public(app).await?.ok_or_else(|| {
+        anyhow!("尚无政协组织：请先运行 `lianxin committee add 名称` 或 `lianxin demo`")
+    })
+}
+
+fn read_password(given: Option<String>) -> Result<String> {
+    if let Some(p) = given {
+        return Ok(p);
+    }
+    let mut s = String::new();
+    std::io::stdin().read_to_string(&mut s)?;
+    Ok(s.trim_end_matches(['\r', '\n']).to_string())
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let mut c = Config::load(cli.config.as_deref())?;
+    if let Some(url) = cli.database_url {
+        c.database_url = Some(url);
+    }
+    init_logging(&c);
+    match cli.command {
+        Command::Config {
+            action: ConfigCmd::Example,
+        } => {
+            print!("{}", config::EXAMPLE);
+            Ok(())
+        }
+        Command::Migrate => {
+            open(&c).await?;
+            println!("迁移完成（{}）", config::redact_url(c.database_url()));
+            Ok(())
+        }
+        Command::Demo => {
+            let app = open(&c).await?;
+            load_demo(&app).await
+        }
+        Command::Serve { addr, demo } => {
+            if let Some(a) = addr {
+                c.addr = Some(a);
+            }
+            serve(c, demo).await
+        }
+        Command::Committee { action } => {
+            let app = open(&c).await?;
+            match action {
+                CommitteeCmd::Add {
+                    name,
+                    level,
+                    region,
+                } => {
+                    if !lianxin_domain::schema::LEVELS
+                        .iter()
+                        .any(|(code, _)| *code == level)
+                    {
+                        bail!("层级应为 national、province、city 或 county");
+                    }
+                    let id =
+                        committees::create_root(&app, name.trim(), &level, region.trim()).await?;
+                    println!("已建立政协组织（编号 {id}），内置 34 个全国政协界别");
+                }
+                CommitteeCmd::List => {
+                    for (id, name, level) in committees::all(&app).await? {
+                        println!("{id}\t{name}\t{level}");
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::User { action } => {
+            let app = open(&c).await?;
+            match action {
+                UserCmd::Add {
+                    username,
+                    role,
+                    name,
+                    password,
+                    committee,
+                    member,
+                } => {
+                    let cid = committee_id(&app, committee).await?;
+                    if Role::parse(&role).is_none() {
+                        bail!("未知角色 {role}");
+                    }
+                    let password = read_password(password)?;
+                    let g = system_actor(cid)
+                        .grant::<ManageUsers>()
+                        .map_err(|_| anyhow!("权限错误"))?;
+                    let display = name.unwrap_or_else(|| username.clone());
+                    let input = auth::UserInput {
+                        username: &username,
+                        display_name: &display,
+                        role: &role,
+                        password: &password,
+                        member_id: member,
+                    };
+                    let id = auth::add_user(&app, &g, &input, false).await?;
+                    println!("已创建账号 {username}（编号 {id}）");
+                }
+                UserCmd::Passwd { username, password } => {
+                    let password = read_password(password)?;
+                    let g = system_actor(0)
+                        .grant::<ManageUsers>()
+                        .map_err(|_| anyhow!("权限错误"))?;
+                    auth::set_password(&app, &g, &username, &password).await?;
+                    println!("已修改 {username} 的密码，原有会话已失效");
+                }
+                UserCmd::List => {
+                    for u in auth::list_all_users(&app).await? {
+                        let role = Role::parse(&u.role).map(|r| r.label()).unwrap_or("?");
+                        println!(
+                            "{}\t{}\t{}\t{}\t政协组织 {}",
+                            u.id, u.username, u.display_name, role, u.committee_id
+                        );
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Import {
+            what:
+                ImportCmd::Members {
+                    file,
+                    committee,
+                    dry_run,
+                },
+        } => {
+            let app = open(&c).await?;
+            let cid = committee_id(&app, committee).await?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("无法读取 {}", file.display()))?;
+            let g = system_actor(cid)
+                .grant::<ManageOrganisation>()
+                .map_err(|_| anyhow!("权限错误"))?;
+            let plan = if dry_run {
+                roster::preview(&app, &g, &bytes).await?
+            } else {
+                roster::import(&app, &g, &bytes).await?
+            };
+            if !plan.errors.is_empty() {
+                for e in &plan.errors {
+                    eprintln!("第 {} 行 [{}]：{}", e.line, e.column, e.message);
+                }
+                bail!("共 {} 处错误，未写入任何数据", plan.errors.len());
+            }
+            let verb = if dry_run { "将" } else { "已" };
+            println!(
+                "{verb}新增 {} 名、更新 {} 名委员",
+                plan.creates(),
+                plan.updates()
+            );
+            Ok(())
+        }
+        Command::Export {
+            what: ExportCmd::Members { file, committee },
+        } => {
+            let app = open(&c).await?;
+            let cid = committee_id(&app, committee).await?;
+            let g = system_actor(cid)
+                .grant::<RevealPhone>()
+                .map_err(|_| anyhow!("权限错误"))?;
+            let rows = roster::export_rows(&app, &g).await?;
+            let xlsx = file
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+            let bytes = if xlsx {
+                roster::to_xlsx(&rows)?
+            } else {
+                roster::to_csv(&rows)?
+            };
+            std::fs::write(&file, bytes).with_context(|| format!("无法写入 {}", file.display()))?;
+            println!("已导出 {} 名委员到 {}", rows.len() - 1, file.display());
+            Ok(())
+        }
+        Command::Audit {
+            action: AuditCmd::Verify,
+        } => {
+            let app = open(&c).await?;
+            match events::verify_audit(&app).await? {
+                Verdict::Ok { records } => {
+                    println!("OK（{records} 条审计记录，哈希链完整）");
+                    Ok(())
+                }
+                Verdict::Broken { seq, reason } => {
+                    bail!("审计链在第 {seq} 条记录处被破坏：{reason}")
+                }
+            }
+        }
+    }
+}
+
+async fn load_demo(app: &App) -> Result<()> {
+    let loaded = demo::load(app).await?;
+    if loaded.created {
+        println!(
+            "已加载演示数据：政协江川市委员会（300 名委员、12 个工作室、8 个专委会、20 个承办单位）"
+        );
+    } else {
+        println!("演示数据已存在，未重复加载");
+    }
+    println!("演示账号（密码均为 {}）：", demo::PASSWORD);
+    for (username, role, _) in demo::ACCOUNTS {
+        println!("  {username:<16} {}", role.label());
+    }
+    Ok(())
+}
+
+async fn serve(c: Config, demo_mode: bool) -> Result<()> {
+    let app = open(&c).await?;
+    if demo_mode {
+        load_demo(&app).await?;
+    }
+    let addr: SocketAddr = c
+        .addr()
+        .parse()
+        .with_context(|| format!("监听地址无效：{}", c.addr()))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("无法监听 {addr}"))?;
+    let local = listener.local_addr()?;
+    let public_url = c
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"));
+    let state = lianxin_web::State {
+        app: app.clone(),
+        public_url: public_url.clone(),
+        secure_cookies: c.secure_cookies.unwrap_or(false),
+        trust_proxy: c.trust_proxy.unwrap_or(false),
+    };
+    lianxin_web::spawn_sweeper(app.clone());
+    println!(
+        "连心已启动：{public_url}  （数据库：{}）",
+        app.db.backend().name()
+    );
+    tracing::info!(database = %config::redact_url(c.database_url()), "listening on {local}");
+    let router = lianxin_web::router(state);
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    app.db.close().await;
+    Ok(())
+}
