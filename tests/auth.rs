@@ -1,0 +1,324 @@
+//! Signing in, sessions, CSRF, throttling, roles — on SQLite and PostgreSQL.
+
+mod common;
+
+use chrono::{Duration, Utc};
+use lianxin_service::crypto::sha256_hex;
+use serde_json::{Value, json};
+
+both_demo!(login_gives_a_token_that_works_and_logout_ends_it, |t| {
+    let token = t.token("office").await;
+    let (s, me) = t.get(&token, "/api/v1/me").await;
+    assert_eq!(s, 200);
+    assert_eq!(me["role"], "office");
+    assert_eq!(me["role_label"], "委员会机关");
+    let r = t
+        .api
+        .delete(t.url("/api/v1/session"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let (s, body) = t.get(&token, "/api/v1/me").await;
+    assert_eq!(s, 401);
+    assert_eq!(body["error"]["code"], "auth.required");
+});
+
+both_demo!(wrong_password_is_refused_in_chinese, |t| {
+    let r = t
+        .api
+        .post(t.url("/api/v1/session"))
+        .json(&json!({"username": "office", "password": "nope-nope"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "auth.invalid_credentials");
+    assert_eq!(v["error"]["message"], "用户名或密码错误");
+    // An unknown user gets exactly the same answer.
+    let r = t
+        .api
+        .post(t.url("/api/v1/session"))
+        .json(&json!({"username": "ghost", "password": "nope-nope"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+});
+
+both_demo!(five_failures_lock_the_account_for_a_while, |t| {
+    for _ in 0..5 {
+        let r = t
+            .api
+            .post(t.url("/api/v1/session"))
+            .json(&json!({"username": "member", "password": "wrong-password"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    // Even the right password is refused now, with a Chinese message and Retry-After.
+    let r = t
+        .api
+        .post(t.url("/api/v1/session"))
+        .json(&json!({"username": "member", "password": "lianxin-demo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry > 0 && retry <= 15 * 60, "{retry}");
+    let v: Value = r.json().await.unwrap();
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("登录失败次数过多")
+    );
+    // The login page says the same to a person.
+    let r = t.browser_login("member", "lianxin-demo").await;
+    assert_eq!(r.status(), 429);
+    assert!(r.text().await.unwrap().contains("登录失败次数过多"));
+});
+
+both_demo!(forged_and_expired_sessions_are_refused, |t| {
+    let (s, _) = t.get("forged-token-value", "/api/v1/me").await;
+    assert_eq!(s, 401);
+    // A session whose time is up no longer works, though it is still in the table.
+    let office = lianxin_store::accounts::user_by_username(
+        &mut t.app.db.acquire().await.unwrap().conn(),
+        "office",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let token = "expired-session-token";
+    let then = Utc::now() - Duration::hours(13);
+    let mut conn = t.app.db.acquire().await.unwrap();
+    lianxin_store::accounts::insert_session(
+        &mut conn.conn(),
+        &sha256_hex(token),
+        office.id,
+        "csrf",
+        then,
+        then + Duration::hours(12),
+    )
+    .await
+    .unwrap();
+    let (s, _) = t.get(token, "/api/v1/me").await;
+    assert_eq!(s, 401);
+    // The same row with a live expiry works: the refusal was the expiry.
+    let live = "live-session-token";
+    lianxin_store::accounts::insert_session(
+        &mut conn.conn(),
+        &sha256_hex(live),
+        office.id,
+        "csrf",
+        Utc::now(),
+        Utc::now() + Duration::hours(1),
+    )
+    .await
+    .unwrap();
+    let (s, _) = t.get(live, "/api/v1/me").await;
+    assert_eq!(s, 200);
+});
+
+both_demo!(cookie_writes_need_the_csrf_token, |t| {
+    let r = t
+        .browser
+        .post(t.url("/api/v1/session"))
+        .json(&json!({"username": "office", "password": "lianxin-demo"}))
+        .send()
+        .await
+        .unwrap();
+    let set_cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+        "{set_cookie}"
+    );
+    let csrf = r.json::<Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let body = json!({"name": "新专委会"});
+    let r = t
+        .browser
+        .post(t.url("/api/v1/special-committees"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "auth.csrf"
+    );
+    let r = t
+        .browser
+        .post(t.url("/api/v1/special-committees"))
+        .header("x-csrf-token", "wrong")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = t
+        .browser
+        .post(t.url("/api/v1/special-committees"))
+        .header("x-csrf-token", &csrf)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    // Reading needs no token.
+    let r = t
+        .browser
+        .get(t.url("/api/v1/special-committees"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+});
+
+both_demo!(forms_without_csrf_are_refused_and_change_nothing, |t| {
+    let r = t.browser_login("office", "lianxin-demo").await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/office");
+    let r = t
+        .browser
+        .post(t.url("/office/special-committees"))
+        .form(&[("name", "无令牌专委会")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let page = t
+        .browser
+        .get(t.url("/office/special-committees"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("无令牌专委会"));
+    let csrf = common::hidden(&page, "_csrf");
+    let r = t
+        .browser
+        .post(t.url("/office/special-committees"))
+        .form(&[("name", "有令牌专委会"), ("_csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let page = t
+        .browser
+        .get(t.url("/office/special-committees"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("有令牌专委会"));
+});
+
+both_demo!(login_form_without_its_token_is_refused, |t| {
+    let r = t
+        .browser
+        .post(t.url("/login"))
+        .form(&[("username", "office"), ("password", "lianxin-demo")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("页面已过期"));
+});
+
+both_demo!(members_and_people_are_refused_office_things, |t| {
+    for who in ["member", "citizen", "unit", "studio-lead"] {
+        let token = t.token(who).await;
+        let (s, v) = t.get(&token, "/api/v1/members").await;
+        assert_eq!(s, 403, "{who}");
+        assert_eq!(v["error"]["code"], "auth.forbidden");
+        let (s, _) = t
+            .post(&token, "/api/v1/special-committees", &json!({"name": "x"}))
+            .await;
+        assert_eq!(s, 403, "{who}");
+    }
+    // Office may not manage accounts; admin may.
+    let office = t.token("office").await;
+    assert_eq!(t.get(&office, "/api/v1/users").await.0, 403);
+    let admin = t.token("admin").await;
+    assert_eq!(t.get(&admin, "/api/v1/users").await.0, 200);
+    // A member signed in on the web gets the refusal page for the office.
+    let r = t.browser_login("member", "lianxin-demo").await;
+    assert_eq!(r.headers()["location"], "/me");
+    let r = t.browser.get(t.url("/office")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("没有权限"));
+});
+
+both_demo!(pages_need_a_session, |t| {
+    let r = t
+        .browser
+        .get(t.url("/office/members"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login?next=")
+    );
+});
+
+both_demo!(accounts_are_unique_and_passwords_checked, |t| {
+    let admin = t.token("admin").await;
+    let body = json!({"username": "zhou", "display_name": "周", "role": "office", "password": "long-enough-1"});
+    assert_eq!(t.post(&admin, "/api/v1/users", &body).await.0, 201);
+    let (s, v) = t.post(&admin, "/api/v1/users", &body).await;
+    assert_eq!(s, 409);
+    assert_eq!(v["error"]["code"], "user.duplicate");
+    let (s, v) = t
+        .post(
+            &admin,
+            "/api/v1/users",
+            &json!({"username": "li", "display_name": "李", "role": "office", "password": "short"}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert_eq!(v["error"]["fields"][0]["field"], "password");
+    let (s, _) = t.post(&admin, "/api/v1/users", &json!({"username": "li", "display_name": "李", "role": "king", "password": "long-enough-1"})).await;
+    assert_eq!(s, 422);
+    // The new account signs in, and its password hash is Argon2id.
+    let r = t
+        .api
+        .post(t.url("/api/v1/session"))
+        .json(&json!({"username": "zhou", "password": "long-enough-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let row = lianxin_store::accounts::user_by_username(
+        &mut t.app.db.acquire().await.unwrap().conn(),
+        "zhou",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(
+        row.password_hash.starts_with("$argon2id$"),
+        "{}",
+        row.password_hash
+    );
+});

@@ -1,0 +1,268 @@
+//! Bad input at the edge: clear errors with stable codes, nothing half-written.
+
+mod common;
+
+use serde_json::{Value, json};
+
+async fn raw(
+    t: &common::TestApp,
+    token: &str,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (u16, Value) {
+    let r = t
+        .api
+        .post(t.url(path))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+both_demo!(malformed_bodies_get_json_errors, |t| {
+    let office = t.token("office").await;
+    let (s, v) = raw(
+        &t,
+        &office,
+        "/api/v1/special-committees",
+        "application/json",
+        b"{\"name\": ".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (400, Some("request.malformed_json"))
+    );
+    let (s, v) = raw(
+        &t,
+        &office,
+        "/api/v1/special-committees",
+        "text/plain",
+        b"{}".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (415, Some("request.unsupported_media_type"))
+    );
+    let (s, v) = raw(
+        &t,
+        &office,
+        "/api/v1/special-committees",
+        "application/json",
+        vec![b'"', 0xff, 0xfe, b'"'],
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (400, Some("request.malformed_json"))
+    );
+    let (s, v) = raw(
+        &t,
+        &office,
+        "/api/v1/special-committees",
+        "application/json",
+        b"[1,2]".to_vec(),
+    )
+    .await;
+    assert_eq!(s, 422, "{v}");
+    let mut big = b"{\"name\": \"".to_vec();
+    big.extend(std::iter::repeat_n(b'a', 1024 * 1024 + 10));
+    big.extend(b"\"}");
+    let (s, v) = raw(
+        &t,
+        &office,
+        "/api/v1/special-committees",
+        "application/json",
+        big,
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (413, Some("request.too_large"))
+    );
+    // Nothing above was written.
+    let (_, page) = t.get(&office, "/api/v1/special-committees").await;
+    assert_eq!(page["total"], 8);
+});
+
+both_demo!(wrong_types_missing_and_long_fields_are_named, |t| {
+    let office = t.token("office").await;
+    let (s, v) = t
+        .post(
+            &office,
+            "/api/v1/members",
+            &json!({"name": 12, "sector_id": "三", "status": "active"}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let fields: Vec<&str> = v["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["name", "sector_id"]);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("姓名应为字符串")
+    );
+    let (s, v) = t.post(&office, "/api/v1/members", &json!({})).await;
+    assert_eq!(s, 422);
+    assert_eq!(v["error"]["code"], "validation.required");
+    let (s, v) = t
+        .post(
+            &office,
+            "/api/v1/special-committees",
+            &json!({"name": "长".repeat(61)}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert_eq!(v["error"]["code"], "validation.too_long");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("不能超过60个字")
+    );
+    let (s, v) = t
+        .post(
+            &office,
+            "/api/v1/terms",
+            &json!({"name": "x", "number": 11, "starts_on": "2026-02-30"}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert_eq!(v["error"]["code"], "validation.invalid_date");
+    let (s, _) = t
+        .post(
+            &office,
+            "/api/v1/members",
+            &json!({"name": "a", "sector_id": 1, "status": "active", "phone": "110"}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    // Unknown ids and unknown resources are 404.
+    assert_eq!(t.get(&office, "/api/v1/members/abc").await.0, 404);
+    assert_eq!(t.get(&office, "/api/v1/members/99999999").await.0, 404);
+    assert_eq!(t.get(&office, "/api/v1/planets").await.0, 404);
+});
+
+both_demo!(html_and_sql_are_stored_as_given_and_shown_escaped, |t| {
+    let office = t.token("office").await;
+    let edu = t.sector_id(&office, "教育界").await;
+    let evil_name = "<script>alert('x')</script>";
+    let evil_bio = "Robert'); DROP TABLE members;-- <img src=x onerror=alert(1)> 50% _ \\";
+    let (s, m) = t.post(&office, "/api/v1/members", &json!({"name": evil_name, "sector_id": edu, "status": "active", "bio": evil_bio, "employer": "\"><b>单位</b>"})).await;
+    assert_eq!(s, 201);
+    let id = m["id"].as_i64().unwrap();
+    assert_eq!(m["name"], evil_name);
+    assert_eq!(m["bio"], evil_bio);
+    // The members table is still there, and search for the metacharacters finds the row literally.
+    let (_, found) = t
+        .get(
+            &office,
+            &format!("/api/v1/members?q={}", common::urlenc("'); DROP")),
+        )
+        .await;
+    assert_eq!(found["total"], 0, "bio is not a search column");
+    let (_, found) = t
+        .get(
+            &office,
+            &format!("/api/v1/members?q={}", common::urlenc("<script>")),
+        )
+        .await;
+    assert_eq!(found["total"], 1);
+    let (_, pct) = t
+        .get(
+            &office,
+            &format!("/api/v1/members?q={}", common::urlenc("%")),
+        )
+        .await;
+    assert_eq!(pct["total"], 0, "% is matched literally, not as a wildcard");
+    // Every page that shows these strings shows them escaped.
+    for path in [
+        format!("/members/{id}"),
+        format!("/members?sector_id={edu}&q={}", common::urlenc("<script>")),
+    ] {
+        let html = t
+            .api
+            .get(t.url(&path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!html.contains("<script>alert"), "{path}");
+        assert!(
+            html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;")
+                || html.contains("&#60;script&#62;"),
+            "{path}"
+        );
+        assert!(!html.contains("<img src=x"), "{path}");
+    }
+    let r = t.browser_login("office", "lianxin-demo").await;
+    assert_eq!(r.status(), 303);
+    for path in [
+        format!("/office/members/{id}"),
+        "/office/members?q=%3Cscript%3E".to_string(),
+    ] {
+        let html = t
+            .browser
+            .get(t.url(&path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !html.contains("<script>alert") && !html.contains("<b>单位</b>"),
+            "{path}"
+        );
+    }
+});
+
+both_demo!(form_errors_keep_what_was_typed, |t| {
+    t.browser_login("office", "lianxin-demo").await;
+    let page = t
+        .browser
+        .get(t.url("/office/members/new"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = common::hidden(&page, "_csrf");
+    let r = t
+        .browser
+        .post(t.url("/office/members"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("name", ""),
+            ("employer", "保留的单位"),
+            ("status", "active"),
+            ("phone", "12"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("请填写姓名"));
+    assert!(html.contains("手机号码格式不正确"));
+    assert!(html.contains("value=\"保留的单位\""));
+    let (_, page) = t
+        .get(&t.token("office").await, "/api/v1/members?per_page=1")
+        .await;
+    assert_eq!(page["total"], 300, "nothing was written");
+});

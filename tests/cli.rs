@@ -1,0 +1,150 @@
+//! The `lianxin` binary's commands, on SQLite and PostgreSQL.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn lianxin(t: &common::TestApp, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lianxin"));
+    cmd.args(["--database-url", &t.url]).args(args);
+    cmd.env("LIANXIN_ENCRYPTION_KEY", &t.key)
+        .env_remove("LIANXIN_DATABASE_URL")
+        .current_dir(std::env::temp_dir());
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run lianxin");
+    if let Some(mut input) = child.stdin.take() {
+        input
+            .write_all(stdin.unwrap_or("").as_bytes())
+            .expect("stdin");
+    }
+    child.wait_with_output().expect("wait")
+}
+
+fn out(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+both!(set_up_a_committee_users_roster_and_verify_the_audit, |t| {
+    let o = lianxin(
+        &t,
+        &["committee", "add", "政协测试市委员会", "--level", "city"],
+        None,
+    );
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("34"));
+    let o = lianxin(
+        &t,
+        &[
+            "user",
+            "add",
+            "chief",
+            "--role",
+            "admin",
+            "--name",
+            "管理员",
+        ],
+        Some("a-good-password\n"),
+    );
+    assert!(o.status.success(), "{}", out(&o));
+    let o = lianxin(
+        &t,
+        &["user", "add", "chief", "--role", "admin"],
+        Some("a-good-password\n"),
+    );
+    assert!(!o.status.success());
+    assert!(out(&o).contains("已被使用"), "{}", out(&o));
+    let o = lianxin(&t, &["user", "list"], None);
+    assert!(out(&o).contains("chief") && out(&o).contains("系统管理员"));
+    // The demo refuses a database that holds real data.
+    let o = lianxin(&t, &["demo"], None);
+    assert!(!o.status.success());
+    assert!(out(&o).contains("拒绝加载演示数据"), "{}", out(&o));
+
+    let dir = std::env::temp_dir().join(format!("lianxin-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "姓名,性别,民族,党派,界别,专委会,工作单位及职务,手机,是否常委\n张三,男,汉族,,教育界,,,12,否\n").unwrap();
+    let o = lianxin(&t, &["import", "members", bad.to_str().unwrap()], None);
+    assert!(!o.status.success());
+    assert!(out(&o).contains("第 2 行 [手机]"), "{}", out(&o));
+    let good = dir.join("good.csv");
+    std::fs::write(&good, "姓名,性别,民族,党派,界别,专委会,工作单位及职务,手机,是否常委\n张三,男,汉族,,教育界,,,13600000000,否\n").unwrap();
+    let o = lianxin(&t, &["import", "members", good.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("已新增 1 名"));
+    let xlsx = dir.join("out.xlsx");
+    let o = lianxin(&t, &["export", "members", xlsx.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(std::fs::read(&xlsx).unwrap().starts_with(b"PK"));
+
+    let o = lianxin(&t, &["user", "passwd", "chief"], Some("another-password\n"));
+    assert!(o.status.success(), "{}", out(&o));
+    let o = lianxin(&t, &["audit", "verify"], None);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("OK"));
+});
+
+both!(audit_verify_fails_on_a_broken_chain, |t| {
+    lianxin(
+        &t,
+        &["committee", "add", "政协测试县委员会", "--level", "county"],
+        None,
+    );
+    lianxin(
+        &t,
+        &["user", "add", "u1", "--role", "office"],
+        Some("a-good-password"),
+    );
+    let mut conn = t.app.db.acquire().await.unwrap();
+    match conn.conn() {
+        lianxin_store::Conn::Sqlite(x) => {
+            sqlx::query("DROP TRIGGER audit_log_no_delete")
+                .execute(&mut *x)
+                .await
+                .unwrap();
+            sqlx::query("DELETE FROM audit_log WHERE seq = 1")
+                .execute(&mut *x)
+                .await
+                .unwrap();
+        }
+        lianxin_store::Conn::Postgres(x) => {
+            sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
+                .execute(&mut *x)
+                .await
+                .unwrap();
+            sqlx::query("DELETE FROM audit_log WHERE seq = 1")
+                .execute(&mut *x)
+                .await
+                .unwrap();
+        }
+    }
+    let o = lianxin(&t, &["audit", "verify"], None);
+    assert!(!o.status.success());
+    assert!(out(&o).contains("第 2 条"), "{}", out(&o));
+});
+
+#[test]
+fn config_example_is_annotated_and_postgres_needs_a_key() {
+    let o = Command::new(env!("CARGO_BIN_EXE_lianxin"))
+        .args(["config", "example"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("database_url") && text.contains("encryption_key") && text.contains('#'));
+    let o = Command::new(env!("CARGO_BIN_EXE_lianxin"))
+        .args(["--database-url", &common::postgres_admin_url(), "migrate"])
+        .env_remove("LIANXIN_ENCRYPTION_KEY")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("必须配置加密密钥"));
+}

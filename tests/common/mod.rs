@@ -1,0 +1,293 @@
+//! The test app (after zero2prod's `tests/api/helpers.rs`): each test starts Lianxin on a
+//! random port with its own fresh database — a temporary SQLite file, or a new PostgreSQL
+//! database on the server named by `LIANXIN_TEST_POSTGRES_URL` (default: the local
+//! `postgres://postgres@127.0.0.1:5432/postgres`). A PostgreSQL test whose server cannot be
+//! reached fails; it is never skipped.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use lianxin_service::{App, Crypto, demo};
+use lianxin_store::Db;
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub app: App,
+    pub backend: Backend,
+    /// A client that keeps cookies, like a browser.
+    pub browser: reqwest::Client,
+    /// A client without cookies, like an API client.
+    pub api: reqwest::Client,
+    pub url: String,
+    pub key: String,
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("LIANXIN_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn unique() -> String {
+    let n: u64 = rand_u64();
+    format!("{}_{n:x}", std::process::id())
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.finish()
+}
+
+/// A URL for a new, empty database of this backend.
+pub async fn fresh_database(backend: Backend) -> String {
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join("lianxin-tests");
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            format!(
+                "sqlite://{}",
+                dir.join(format!("t_{}.db", unique())).display()
+            )
+        }
+        Backend::Postgres => {
+            let admin = postgres_admin_url();
+            let name = format!("lianxin_test_{}", unique());
+            let pool = sqlx::PgPool::connect(&admin).await.unwrap_or_else(|e| {
+                panic!(
+                    "PostgreSQL tests need a server at {admin} (set LIANXIN_TEST_POSTGRES_URL): {e}"
+                )
+            });
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&pool)
+                .await
+                .expect("create test database");
+            pool.close().await;
+            let base = admin
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_string())
+                .unwrap_or(admin.clone());
+            format!("{base}/{name}")
+        }
+    }
+}
+
+pub async fn spawn(backend: Backend) -> TestApp {
+    let url = fresh_database(backend).await;
+    let db = Db::connect(&url).await.expect("connect");
+    db.migrate().await.expect("migrate");
+    let key = Crypto::generate_key();
+    let app = App::new(db, Crypto::from_base64(&key).expect("key"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let base = format!("http://{addr}");
+    let state = lianxin_web::State {
+        app: app.clone(),
+        public_url: base.clone(),
+        secure_cookies: false,
+        trust_proxy: false,
+    };
+    let router = lianxin_web::router(state);
+    tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await;
+    });
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let api = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp {
+        base,
+        app,
+        backend,
+        browser,
+        api,
+        url,
+        key,
+    }
+}
+
+/// A test app with the demo committee loaded.
+pub async fn spawn_demo(backend: Backend) -> TestApp {
+    let t = spawn(backend).await;
+    demo::load(&t.app).await.expect("demo loads");
+    t
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Log in through the API and return the bearer token.
+    pub async fn token(&self, username: &str) -> String {
+        let r = self
+            .api
+            .post(self.url("/api/v1/session"))
+            .json(&json!({"username": username, "password": demo::PASSWORD}))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(r.status(), 200, "login as {username}");
+        let v: Value = r.json().await.expect("json");
+        v["token"].as_str().expect("token").to_string()
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        let r = self
+            .api
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .api
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn patch(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .api
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Sign in through the login page like a person, keeping the cookies.
+    pub async fn browser_login(&self, username: &str, password: &str) -> reqwest::Response {
+        let page = self
+            .browser
+            .get(self.url("/login"))
+            .send()
+            .await
+            .expect("login page")
+            .text()
+            .await
+            .expect("text");
+        let csrf = hidden(&page, "_csrf");
+        self.browser
+            .post(self.url("/login"))
+            .form(&[
+                ("username", username),
+                ("password", password),
+                ("_csrf", &csrf),
+                ("next", ""),
+            ])
+            .send()
+            .await
+            .expect("login post")
+    }
+
+    /// The id of a sector by name in the committee.
+    pub async fn sector_id(&self, token: &str, name: &str) -> i64 {
+        let (_, v) = self
+            .get(
+                token,
+                &format!("/api/v1/sectors?q={}&per_page=100", urlenc(name)),
+            )
+            .await;
+        v["items"]
+            .as_array()
+            .and_then(|a| a.iter().find(|s| s["name"] == name))
+            .and_then(|s| s["id"].as_i64())
+            .expect("sector")
+    }
+}
+
+pub fn urlenc(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .expect("enc")
+        .trim_start_matches('=')
+        .to_string()
+}
+
+/// The value of a hidden input in a page.
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    html.split(&marker)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Run the same test body on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, |$t:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($t: common::TestApp) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run(common::spawn(common::Backend::Sqlite).await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                run(common::spawn(common::Backend::Postgres).await).await
+            }
+        }
+    };
+}
+
+/// Like [`both!`] with the demo data loaded.
+#[macro_export]
+macro_rules! both_demo {
+    ($name:ident, |$t:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($t: common::TestApp) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run(common::spawn_demo(common::Backend::Sqlite).await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                run(common::spawn_demo(common::Backend::Postgres).await).await
+            }
+        }
+    };
+}
