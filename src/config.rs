@@ -121,8 +121,8 @@ pub fn encryption_key(c: &Config) -> Result<String> {
     };
     let key_path = PathBuf::from(format!("{}.key", db.display()));
     if key_path.exists() {
-        return Ok(std::fs::read_to_string(&key_path)
-            .with_context(|| format!("无法读取密钥文件 {}", key_path.display()))?);
+        return std::fs::read_to_string(&key_path)
+            .with_context(|| format!("无法读取密钥文件 {}", key_path.display()));
     }
     let key = lianxin_service::Crypto::generate_key();
     write_private(&key_path, &key)?;

@@ -199,15 +199,7 @@ both_demo!(forms_without_csrf_are_refused_and_change_nothing, |t| {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    let page = t
-        .browser
-        .get(t.url("/office/special-committees"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = t.browse("/office/special-committees").await;
     assert!(!page.contains("无令牌专委会"));
     let csrf = common::hidden(&page, "_csrf");
     let r = t
@@ -218,15 +210,7 @@ both_demo!(forms_without_csrf_are_refused_and_change_nothing, |t| {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let page = t
-        .browser
-        .get(t.url("/office/special-committees"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = t.browse("/office/special-committees").await;
     assert!(page.contains("有令牌专委会"));
 });
 

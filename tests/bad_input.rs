@@ -192,15 +192,7 @@ both_demo!(html_and_sql_are_stored_as_given_and_shown_escaped, |t| {
         format!("/members/{id}"),
         format!("/members?sector_id={edu}&q={}", common::urlenc("<script>")),
     ] {
-        let html = t
-            .api
-            .get(t.url(&path))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = t.anonymous(&path).await;
         assert!(!html.contains("<script>alert"), "{path}");
         assert!(
             html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;")
@@ -215,15 +207,7 @@ both_demo!(html_and_sql_are_stored_as_given_and_shown_escaped, |t| {
         format!("/office/members/{id}"),
         "/office/members?q=%3Cscript%3E".to_string(),
     ] {
-        let html = t
-            .browser
-            .get(t.url(&path))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = t.browse(&path).await;
         assert!(
             !html.contains("<script>alert") && !html.contains("<b>单位</b>"),
             "{path}"
@@ -233,15 +217,7 @@ both_demo!(html_and_sql_are_stored_as_given_and_shown_escaped, |t| {
 
 both_demo!(form_errors_keep_what_was_typed, |t| {
     t.browser_login("office", "lianxin-demo").await;
-    let page = t
-        .browser
-        .get(t.url("/office/members/new"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = t.browse("/office/members/new").await;
     let csrf = common::hidden(&page, "_csrf");
     let r = t
         .browser

@@ -7,15 +7,7 @@ use serde_json::Value;
 both_demo!(directory_by_sector_and_profiles, |t| {
     let office = t.token("office").await;
     let edu = t.sector_id(&office, "教育界").await;
-    let html = t
-        .api
-        .get(t.url(&format!("/members?sector_id={edu}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = t.anonymous(&format!("/members?sector_id={edu}")).await;
     assert!(html.contains("委员风采"));
     let (_, page) = t
         .get(
@@ -35,15 +27,7 @@ both_demo!(directory_by_sector_and_profiles, |t| {
     }
     // The profile shows who the member is and how to reach them, never the phone.
     let id = page["items"][0]["id"].as_i64().unwrap();
-    let html = t
-        .api
-        .get(t.url(&format!("/members/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = t.anonymous(&format!("/members/{id}")).await;
     assert!(html.contains(&names[0]) && html.contains("教育界") && html.contains("怎样联系我"));
     assert!(!html.contains("****"));
     let (s, v) = {
@@ -94,15 +78,7 @@ both_demo!(members_who_left_are_not_public, |t| {
 });
 
 both_demo!(studio_page_has_a_qr_code_of_its_url, |t| {
-    let html = t
-        .api
-        .get(t.url("/studios/1"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = t.anonymous("/studios/1").await;
     assert!(html.contains("滨江街道委员联系服务界别群众工作室"));
     assert!(html.contains(&format!("{}/studios/1", t.base)));
     let r = t.api.get(t.url("/studios/1/qr.svg")).send().await.unwrap();
@@ -147,15 +123,7 @@ both_demo!(photos_are_checked_by_content_and_size, |t| {
     let r = t.api.get(t.url("/members/5/photo")).send().await.unwrap();
     assert_eq!(r.headers()["content-type"], "image/png");
     assert_eq!(r.bytes().await.unwrap().to_vec(), png);
-    let html = t
-        .api
-        .get(t.url("/members/5"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = t.anonymous("/members/5").await;
     assert!(html.contains("/members/5/photo"));
 });
 
@@ -179,15 +147,7 @@ both_demo!(healthz_names_the_database, |t| {
 
 both_demo!(office_dashboard_shows_real_counts, |t| {
     t.browser_login("office", "lianxin-demo").await;
-    let html = t
-        .browser
-        .get(t.url("/office"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = t.browse("/office").await;
     let office = t.token("office").await;
     let (_, active) = t
         .get(&office, "/api/v1/members?status=active&per_page=1")

@@ -194,6 +194,30 @@ impl TestApp {
         (s, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// The text of a page fetched with the browser's cookies.
+    pub async fn browse(&self, path: &str) -> String {
+        self.browser
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+            .text()
+            .await
+            .expect("text")
+    }
+
+    /// The text of a page fetched without any session.
+    pub async fn anonymous(&self, path: &str) -> String {
+        self.api
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+            .text()
+            .await
+            .expect("text")
+    }
+
     /// Sign in through the login page like a person, keeping the cookies.
     pub async fn browser_login(&self, username: &str, password: &str) -> reqwest::Response {
         let page = self

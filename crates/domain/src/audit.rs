@@ -53,8 +53,7 @@ pub fn verify<'a>(
 ) -> Verdict {
     let mut prev = GENESIS.to_string();
     let mut count = 0;
-    let mut expected_seq = 1;
-    for (content, stored_prev, stored_hash) in records {
+    for (expected_seq, (content, stored_prev, stored_hash)) in (1..).zip(records) {
         if content.seq != expected_seq {
             return Verdict::Broken {
                 seq: content.seq,
@@ -76,7 +75,6 @@ pub fn verify<'a>(
         }
         prev = h;
         count += 1;
-        expected_seq += 1;
     }
     Verdict::Ok { records: count }
 }

@@ -227,7 +227,7 @@ pub async fn load(app: &App) -> Result<Loaded> {
             "无党派人士" => "无党派",
             _ => *g.pick(&["中共", "中共", "无党派", "群众", "民盟", "民进"]),
         };
-        let given = if g.next() % 3 == 0 { 1 } else { 2 };
+        let given = if g.next().is_multiple_of(3) { 1 } else { 2 };
         let name = format!("{}{}", g.chars(SURNAMES, 1), g.chars(GIVEN, given));
         let (employer, title) = g.pick(&EMPLOYERS);
         let phone = format!(
@@ -239,7 +239,11 @@ pub async fn load(app: &App) -> Result<Loaded> {
         r.set("name", text(name.clone()));
         r.set(
             "gender",
-            text(if g.next() % 2 == 0 { "male" } else { "female" }),
+            text(if g.next().is_multiple_of(2) {
+                "male"
+            } else {
+                "female"
+            }),
         );
         r.set(
             "ethnicity",
@@ -248,7 +252,7 @@ pub async fn load(app: &App) -> Result<Loaded> {
         r.set("party", text(party));
         r.set("sector_id", Value::Int(*sector_id));
         let mut sc = vec![*g.pick(&specials)];
-        if g.next() % 4 == 0 {
+        if g.next().is_multiple_of(4) {
             sc.push(*g.pick(&specials));
         }
         sc.sort_unstable();
@@ -256,7 +260,7 @@ pub async fn load(app: &App) -> Result<Loaded> {
         r.set("special_committee_ids", Value::Ids(sc));
         r.set("employer", text(*employer));
         r.set("job_title", text(*title));
-        r.set("is_standing", Value::Bool(i % 9 == 0));
+        r.set("is_standing", Value::Bool(i.is_multiple_of(9)));
         r.set("term_id", Value::Int(term));
         r.set("status", text(if i % 61 == 60 { "left" } else { "active" }));
         if let Ok(p) = Phone::parse("phone", &phone) {

@@ -510,3 +510,25 @@ pub async fn photo(app: &App, committee_id: i64, member_id: i64) -> Result<(Vec<
         .await?
         .ok_or_else(|| Error::not_found("photo.not_found", "该委员没有照片"))
 }
+
+/// Create (`id` None) or update any organisation record, with the permission its kind needs:
+/// committees need `ManageCommittees`, everything else `ManageOrganisation`.
+pub async fn save(
+    app: &App,
+    actor: &Actor,
+    res: &'static Resource,
+    id: Option<i64>,
+    rec: Record,
+) -> Result<Item> {
+    use lianxin_domain::access::ManageCommittees;
+    match (res.res, id) {
+        (Res::Committee, None) => {
+            crate::committees::create(app, &actor.grant::<ManageCommittees>()?, rec).await
+        }
+        (Res::Committee, Some(id)) => {
+            crate::committees::update(app, &actor.grant::<ManageCommittees>()?, id, rec).await
+        }
+        (_, None) => create(app, &actor.grant::<ManageOrganisation>()?, res, rec).await,
+        (_, Some(id)) => update(app, &actor.grant::<ManageOrganisation>()?, res, id, rec).await,
+    }
+}

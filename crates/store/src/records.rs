@@ -382,15 +382,25 @@ async fn write_links(
 
 /// Which of `ids` exist as `res` records of this committee.
 pub async fn existing(c: &mut Conn<'_>, res: Res, scope: i64, ids: &[i64]) -> Result<Vec<i64>> {
+    let r = resource(res);
+    ids_where(c, r.table, r.scope_col, "TRUE", scope, ids).await
+}
+
+/// The ids among `ids` of rows of `table` in this committee that meet `condition` (static SQL).
+async fn ids_where(
+    c: &mut Conn<'_>,
+    table: &str,
+    scope_col: &str,
+    condition: &str,
+    scope: i64,
+    ids: &[i64],
+) -> Result<Vec<i64>> {
     if ids.is_empty() {
         return Ok(vec![]);
     }
-    let r = resource(res);
     let params: Vec<Param> = ids.iter().map(|i| Param::Int(*i)).collect();
     let sql = format!(
-        "SELECT id FROM {} WHERE {} = $1 AND id IN ({})",
-        r.table,
-        r.scope_col,
+        "SELECT id FROM {table} WHERE {scope_col} = $1 AND {condition} AND id IN ({})",
         placeholders(2, ids.len())
     );
     on!(c, |x| bind_params!(
@@ -501,21 +511,15 @@ pub async fn set_member_photo(
 
 /// Which members have a photo (so lists do not ask for images that are not there).
 pub async fn members_with_photo(c: &mut Conn<'_>, scope: i64, ids: &[i64]) -> Result<Vec<i64>> {
-    if ids.is_empty() {
-        return Ok(vec![]);
-    }
-    let params: Vec<Param> = ids.iter().map(|i| Param::Int(*i)).collect();
-    let sql = format!(
-        "SELECT id FROM members WHERE committee_id = $1 AND photo IS NOT NULL AND id IN ({})",
-        placeholders(2, ids.len())
-    );
-    on!(c, |x| bind_params!(
-        sqlx::query_scalar(AssertSqlSafe(sql)).bind(scope),
-        &params
+    ids_where(
+        c,
+        "members",
+        "committee_id",
+        "photo IS NOT NULL",
+        scope,
+        ids,
     )
-    .fetch_all(&mut **x)
-    .await)
-    .map_err(Into::into)
+    .await
 }
 
 /// The built-in national sectors for a new committee.

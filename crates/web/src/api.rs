@@ -8,11 +8,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use lianxin_domain::access::{
-    ManageCommittees, ManageOrganisation, ManageUsers, RevealPhone, ViewAudit, ViewDashboard,
-    ViewOrganisation,
+    ManageOrganisation, ManageUsers, RevealPhone, ViewAudit, ViewDashboard, ViewOrganisation,
 };
 use lianxin_domain::record::{Mode, from_json};
-use lianxin_domain::schema::{Res, Resource, by_path};
+use lianxin_domain::schema::{Resource, by_path};
 use lianxin_service::records::{Page, parse_query};
 use lianxin_service::{Error, auth, committees, events, records, roster};
 use serde_json::{Value, json};
@@ -168,17 +167,7 @@ async fn create(
 ) -> ApiResult<Response> {
     let res = resource(&path)?;
     let rec = from_json(res, &body, Mode::Create)?;
-    let item = if res.res == Res::Committee {
-        committees::create(&state.app, &a.actor.grant::<ManageCommittees>()?, rec).await?
-    } else {
-        records::create(
-            &state.app,
-            &a.actor.grant::<ManageOrganisation>()?,
-            res,
-            rec,
-        )
-        .await?
-    };
+    let item = records::save(&state.app, &a.actor, res, None, rec).await?;
     Ok((StatusCode::CREATED, Json(Value::Object(item.json))).into_response())
 }
 
@@ -191,18 +180,7 @@ async fn update(
     let res = resource(&path)?;
     let id = parse_id(res, &id)?;
     let rec = from_json(res, &body, Mode::Update)?;
-    let item = if res.res == Res::Committee {
-        committees::update(&state.app, &a.actor.grant::<ManageCommittees>()?, id, rec).await?
-    } else {
-        records::update(
-            &state.app,
-            &a.actor.grant::<ManageOrganisation>()?,
-            res,
-            id,
-            rec,
-        )
-        .await?
-    };
+    let item = records::save(&state.app, &a.actor, res, Some(id), rec).await?;
     Ok(Json(Value::Object(item.json)))
 }
 
@@ -330,7 +308,16 @@ async fn export(
     let xlsx = query_pairs(q)?
         .iter()
         .any(|(k, v)| k == "format" && v == "xlsx");
-    let rows = roster::export_rows(&state.app, &a.actor.grant::<RevealPhone>()?).await?;
+    Ok(roster_file(&state, &a.actor.grant::<RevealPhone>()?, xlsx).await?)
+}
+
+/// The roster as a download, for the API and the office page alike.
+pub async fn roster_file(
+    state: &State,
+    g: &lianxin_domain::access::Granted<RevealPhone>,
+    xlsx: bool,
+) -> Result<Response, Error> {
+    let rows = roster::export_rows(&state.app, g).await?;
     Ok(if xlsx {
         file_response(roster::to_xlsx(&rows)?, XLSX, "委员花名册.xlsx")
     } else {

@@ -215,9 +215,9 @@ pub fn build() -> Value {
     let mut photo = json!({"summary": "上传委员照片（JPEG/PNG，≤10 MB）", "tags": ["委员"], "parameters": [id_param()],
         "requestBody": {"required": true, "content": {"image/jpeg": {}, "image/png": {}}},
         "responses": {"204": {"description": "已保存"}}});
-    photo["responses"]
-        .as_object_mut()
-        .map(|m| m.extend(error_responses(&["401", "403", "404", "413", "422"])));
+    if let Some(m) = photo["responses"].as_object_mut() {
+        m.extend(error_responses(&["401", "403", "404", "413", "422"]));
+    }
     paths.insert("/api/v1/members/{id}/photo".into(), json!({"put": photo}));
     let mut import = op(
         "导入花名册（XLSX 或 CSV；dry_run=true 只预览）",
@@ -233,9 +233,9 @@ pub fn build() -> Value {
     paths.insert("/api/v1/members/import".into(), json!({"post": import}));
     let mut export = json!({"summary": "导出花名册", "tags": ["委员"], "responses": {"200": {"description": "文件", "content": {"text/csv": {}, super::api::XLSX: {}}}}});
     export["parameters"] = json!([{"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "xlsx"]}}]);
-    export["responses"]
-        .as_object_mut()
-        .map(|m| m.extend(error_responses(&["401", "403"])));
+    if let Some(m) = export["responses"].as_object_mut() {
+        m.extend(error_responses(&["401", "403"]));
+    }
     paths.insert("/api/v1/members/export".into(), json!({"get": export}));
     let mut ev = op(
         "事件流（最近的领域事件）",

@@ -20,7 +20,7 @@ use lianxin_service::{Error, committees, events, overview, records, roster};
 
 use super::forms::{FormField, build, ref_options};
 use super::{Nav, page};
-use crate::api::{XLSX, file_response, query_pairs};
+use crate::api::{query_pairs, roster_file};
 use crate::body::WithStatus;
 use crate::error::PageError;
 use crate::session::{Auth, CsrfForm, CsrfMultipart, PageAuth};
@@ -248,33 +248,7 @@ async fn save(state: &State, f: &CsrfForm, res: &'static Resource, id: Option<i6
     {
         rec.0.remove("phone");
     }
-    let result = match (res.res, id) {
-        (Res::Committee, None) => {
-            committees::create(&state.app, &a.actor.grant::<ManageCommittees>()?, rec).await
-        }
-        (Res::Committee, Some(id)) => {
-            committees::update(&state.app, &a.actor.grant::<ManageCommittees>()?, id, rec).await
-        }
-        (_, None) => {
-            records::create(
-                &state.app,
-                &a.actor.grant::<ManageOrganisation>()?,
-                res,
-                rec,
-            )
-            .await
-        }
-        (_, Some(id)) => {
-            records::update(
-                &state.app,
-                &a.actor.grant::<ManageOrganisation>()?,
-                res,
-                id,
-                rec,
-            )
-            .await
-        }
-    };
+    let result = records::save(&state.app, &a.actor, res, id, rec).await;
     match result {
         Ok(item) => {
             Ok(Redirect::to(&format!("/office/{}/{}?saved=1", res.path, item.id)).into_response())
@@ -410,19 +384,9 @@ async fn import(S(state): S<State>, m: CsrfMultipart) -> PageResult {
 }
 
 async fn export_csv(S(state): S<State>, PageAuth(a): PageAuth) -> PageResult {
-    let rows = roster::export_rows(&state.app, &a.actor.grant::<RevealPhone>()?).await?;
-    Ok(file_response(
-        roster::to_csv(&rows)?,
-        "text/csv; charset=utf-8",
-        "委员花名册.csv",
-    ))
+    Ok(roster_file(&state, &a.actor.grant::<RevealPhone>()?, false).await?)
 }
 
 async fn export_xlsx(S(state): S<State>, PageAuth(a): PageAuth) -> PageResult {
-    let rows = roster::export_rows(&state.app, &a.actor.grant::<RevealPhone>()?).await?;
-    Ok(file_response(
-        roster::to_xlsx(&rows)?,
-        XLSX,
-        "委员花名册.xlsx",
-    ))
+    Ok(roster_file(&state, &a.actor.grant::<RevealPhone>()?, true).await?)
 }

@@ -1,0 +1,47 @@
+// Starts `lianxin serve --demo` on a free port with its own database and stops it after.
+// E2E_DATABASE_URL selects PostgreSQL (a fresh database is expected); default: a temp SQLite file.
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const bin = process.env.LIANXIN_BIN || join(process.env.CARGO_TARGET_DIR || join(root, 'target'), 'debug', 'lianxin');
+
+export async function startServer() {
+  const dir = mkdtempSync(join(tmpdir(), 'lianxin-e2e-'));
+  const url = process.env.E2E_DATABASE_URL || `sqlite://${join(dir, 'e2e.db')}`;
+  const env = { ...process.env, LIANXIN_DATABASE_URL: url, LIANXIN_LOG: 'warn' };
+  const child = spawn(bin, ['serve', '--demo', '--addr', '127.0.0.1:0'], { cwd: dir, env });
+  let output = '';
+  const base = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`server did not start:\n${output}`)), 60_000);
+    const onData = (d) => {
+      output += d.toString();
+      const m = output.match(/连心已启动：(http:\/\/[0-9.:]+)/);
+      if (m) { clearTimeout(timer); ok(m[1]); }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => { clearTimeout(timer); fail(new Error(`server exited ${code}:\n${output}`)); });
+  });
+  return { base, stop: () => child.kill('SIGINT'), output: () => output };
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export const PHONE = { viewport: { width: 375, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' };
+
+export async function login(page, base, username) {
+  await page.goto(`${base}/login`);
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', 'lianxin-demo');
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+}
