@@ -306,3 +306,18 @@ both_demo!(accounts_are_unique_and_passwords_checked, |t| {
         row.password_hash
     );
 });
+
+both_demo!(a_new_password_ends_live_sessions, |t| {
+    let token = t.token("office").await;
+    assert_eq!(t.get(&token, "/api/v1/me").await.0, 200);
+    assert_eq!(
+        t.get(&token, "/api/v1/me").await.0,
+        200,
+        "read twice: the session is now cached"
+    );
+    let g = lianxin_domain::access::system_actor(1).grant().unwrap();
+    lianxin_service::auth::set_password(&t.app, &g, "office", "a-brand-new-password")
+        .await
+        .unwrap();
+    assert_eq!(t.get(&token, "/api/v1/me").await.0, 401);
+});

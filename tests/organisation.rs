@@ -284,3 +284,44 @@ both_demo!(pagination_and_search, |t| {
             || m["name"].as_str().unwrap().contains("第一中学")
     }));
 });
+
+both_demo!(lists_show_a_change_at_once, |t| {
+    let office = t.token("office").await;
+    let edu = t.sector_id(&office, "教育界").await;
+    let list = format!("/api/v1/members?sector_id={edu}&per_page=100");
+    let public = format!("/api/v1/public/members?sector_id={edu}&per_page=100");
+    let page = format!("/members?sector_id={edu}");
+    // Read everything twice so that the second reading comes from the read cache.
+    for _ in 0..2 {
+        t.get(&office, &list).await;
+        t.anonymous(&public).await;
+        t.anonymous(&page).await;
+    }
+    let (_, before) = t.get(&office, &list).await;
+    let id = before["items"][0]["id"].as_i64().unwrap();
+    let (s, _) = t
+        .patch(
+            &office,
+            &format!("/api/v1/members/{id}"),
+            &json!({"employer": "刚改的单位"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, after) = t.get(&office, &list).await;
+    assert_eq!(after["items"][0]["employer"], "刚改的单位");
+    assert!(t.anonymous(&public).await.contains("刚改的单位"));
+    assert!(t.anonymous(&page).await.contains("刚改的单位"));
+    // A member who leaves disappears from the public directory at once.
+    t.patch(
+        &office,
+        &format!("/api/v1/members/{id}"),
+        &json!({"status": "left"}),
+    )
+    .await;
+    assert!(!t.anonymous(&page).await.contains("刚改的单位"));
+    let (_, staff) = t.get(&office, &list).await;
+    assert_eq!(
+        staff["items"][0]["status"], "left",
+        "staff still see the member"
+    );
+});

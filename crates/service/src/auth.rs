@@ -162,22 +162,41 @@ pub async fn login(app: &App, username: &str, password: &str, ip: &str) -> Resul
     Ok(NewSession { token, csrf, actor })
 }
 
-/// The session behind a token, if it is live.
+/// The session behind a token, if it is live. Sessions are read through the data-version
+/// cache: every change that ends a session before its time (logout, new password) writes an
+/// event, and expiry is checked against the clock here.
 pub async fn session(app: &App, token: &str) -> Result<Option<Session>> {
     if token.is_empty() || token.len() > 200 {
         return Ok(None);
     }
-    let mut conn = app.db.acquire().await?;
-    let found = store::session_user(&mut conn.conn(), &sha256_hex(token), now()).await?;
-    Ok(found.map(|(u, csrf)| Session {
-        actor: actor_of(&u),
-        csrf,
-    }))
+    let hash = sha256_hex(token);
+    let found = app
+        .cached(format!("session|{hash}"), || async {
+            let mut conn = app.db.acquire().await?;
+            Ok(store::session_user(&mut conn.conn(), &hash, now()).await?)
+        })
+        .await?;
+    Ok(match found.as_ref() {
+        Some((u, csrf, expires)) if *expires > now() => Some(Session {
+            actor: actor_of(u),
+            csrf: csrf.clone(),
+        }),
+        _ => None,
+    })
 }
 
-pub async fn logout(app: &App, token: &str) -> Result<()> {
-    let mut conn = app.db.acquire().await?;
-    store::delete_session(&mut conn.conn(), &sha256_hex(token)).await?;
+pub async fn logout(app: &App, actor: &Actor, token: &str) -> Result<()> {
+    let mut tx = begin(&app.db).await?;
+    store::delete_session(&mut tx.conn(), &sha256_hex(token)).await?;
+    let change = Change {
+        committee_id: actor.committee_id,
+        kind: "user.logged_out",
+        subject_type: "user",
+        subject_id: actor.user_id,
+        before: Json::Null,
+        after: Json::Null,
+    };
+    commit(tx, actor, change).await?;
     Ok(())
 }
 

@@ -56,5 +56,6 @@ pub async fn commit(mut tx: Tx, actor: &Actor, change: Change<'_>) -> Result<i64
     )
     .await?;
     tx.commit().await?;
+    crate::cache::forget_request_version();
     Ok(event_id)
 }

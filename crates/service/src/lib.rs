@@ -3,6 +3,7 @@
 //! record. This is the only layer that opens transactions.
 
 pub mod auth;
+pub mod cache;
 pub mod committees;
 pub mod crypto;
 pub mod demo;
@@ -27,6 +28,7 @@ use lianxin_store::Db;
 pub struct App {
     pub db: Db,
     pub crypto: Arc<Crypto>,
+    pub cache: Arc<cache::ReadCache>,
 }
 
 impl App {
@@ -34,6 +36,7 @@ impl App {
         App {
             db,
             crypto: Arc::new(crypto),
+            cache: Arc::default(),
         }
     }
 }

@@ -2,6 +2,8 @@
 //! their own module): list, get, create, update — for staff and, for public records, for
 //! anyone.
 
+use std::sync::Arc;
+
 use lianxin_domain::access::{Granted, ManageOrganisation, ViewOrganisation};
 use lianxin_domain::record::{Record, Value};
 use lianxin_domain::schema::{Field, Kind, Res, Resource};
@@ -22,6 +24,9 @@ pub struct Page {
     pub total: i64,
     pub page: i64,
     pub per_page: i64,
+    /// The page as an API response body, made once: a cached page is served many times.
+    #[serde(skip)]
+    pub body: std::sync::OnceLock<Vec<u8>>,
 }
 
 impl Page {
@@ -154,6 +159,7 @@ async fn page_of(
         total,
         page,
         per_page,
+        body: Default::default(),
     })
 }
 
@@ -184,16 +190,20 @@ pub async fn list(
     g: &Granted<ViewOrganisation>,
     res: &'static Resource,
     q: &ListQuery,
-) -> Result<Page> {
-    let mut conn = app.db.acquire().await?;
-    page_of(
-        &mut conn.conn(),
-        res,
-        scope_of(res, g.actor()),
-        q,
-        Audience::Staff,
-    )
+) -> Result<Arc<Page>> {
+    let scope = scope_of(res, g.actor());
+    app.cached(cache_key("staff", res, scope, q), || async move {
+        let mut conn = app.db.acquire().await?;
+        page_of(&mut conn.conn(), res, scope, q, Audience::Staff).await
+    })
     .await
+}
+
+fn cache_key(audience: &str, res: &Resource, scope: i64, q: &ListQuery) -> String {
+    format!(
+        "list|{audience}|{}|{scope}|{}|{}|{:?}",
+        res.path, q.page, q.per_page, q.filters
+    )
 }
 
 pub async fn get(
@@ -219,7 +229,7 @@ pub async fn public_list(
     committee_id: i64,
     res: &'static Resource,
     q: &ListQuery,
-) -> Result<Page> {
+) -> Result<Arc<Page>> {
     if !res.public {
         return Err(not_found(res));
     }
@@ -228,8 +238,11 @@ pub async fn public_list(
         q.filters
             .push(Filter::Eq("status", Param::Text("active".into())));
     }
-    let mut conn = app.db.acquire().await?;
-    page_of(&mut conn.conn(), res, committee_id, &q, Audience::Public).await
+    app.cached(cache_key("public", res, committee_id, &q), || async {
+        let mut conn = app.db.acquire().await?;
+        page_of(&mut conn.conn(), res, committee_id, &q, Audience::Public).await
+    })
+    .await
 }
 
 pub async fn public_get(

@@ -132,15 +132,16 @@ pub async fn session_user(
     c: &mut Conn<'_>,
     token_hash: &str,
     now: DateTime<Utc>,
-) -> Result<Option<(UserRow, String)>> {
+) -> Result<Option<(UserRow, String, DateTime<Utc>)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
         user: UserRow,
         csrf_token: String,
+        expires_at: DateTime<Utc>,
     }
     let q = format!(
-        "SELECT {USER_COLS}, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id \
+        "SELECT {USER_COLS}, s.csrf_token, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = FALSE"
     );
     let row: Option<Row> = on!(c, |x| sqlx::query_as(sqlx::AssertSqlSafe(q))
@@ -148,7 +149,7 @@ pub async fn session_user(
         .bind(now)
         .fetch_optional(&mut **x)
         .await)?;
-    Ok(row.map(|r| (r.user, r.csrf_token)))
+    Ok(row.map(|r| (r.user, r.csrf_token, r.expires_at)))
 }
 
 pub async fn delete_session(c: &mut Conn<'_>, token_hash: &str) -> Result<()> {

@@ -69,6 +69,12 @@ pub async fn recent_events(
     .map_err(Into::into)
 }
 
+/// The newest event's id: the version of everything the events describe.
+pub async fn head_event_id(c: &mut Conn<'_>) -> Result<i64> {
+    let q = "SELECT COALESCE(MAX(id), 0) FROM events";
+    on!(c, |x| sqlx::query_scalar(q).fetch_one(&mut **x).await).map_err(Into::into)
+}
+
 /// Where a consumer has read up to (0 before its first event).
 pub async fn cursor(c: &mut Conn<'_>, consumer: &str) -> Result<i64> {
     let q = "SELECT position FROM event_cursors WHERE consumer = $1";

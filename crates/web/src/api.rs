@@ -13,7 +13,7 @@ use lianxin_domain::access::{
 use lianxin_domain::record::{Mode, from_json};
 use lianxin_domain::schema::{Resource, by_path};
 use lianxin_service::records::{Page, parse_query};
-use lianxin_service::{Error, auth, committees, events, records, roster};
+use lianxin_service::{Error, auth, events, records, roster};
 use serde_json::{Value, json};
 
 use crate::body::{JsonObject, Upload};
@@ -84,11 +84,30 @@ pub fn query_pairs(raw: Option<String>) -> ApiResult<Vec<(String, String)>> {
     })
 }
 
-fn page_json(p: Page) -> Value {
-    json!({
-        "items": p.items.iter().map(|i| Value::Object(i.json.clone())).collect::<Vec<_>>(),
-        "total": p.total, "page": p.page, "per_page": p.per_page,
-    })
+/// A list page as JSON. The body is serialised once per cached page and reused after.
+fn page_json(p: &Page) -> Response {
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        items: Vec<&'a serde_json::Map<String, Value>>,
+        total: i64,
+        page: i64,
+        per_page: i64,
+    }
+    let body = p.body.get_or_init(|| {
+        let b = Body {
+            items: p.items.iter().map(|i| &i.json).collect(),
+            total: p.total,
+            page: p.page,
+            per_page: p.per_page,
+        };
+        serde_json::to_vec(&b).unwrap_or_default()
+    });
+    let mut res = body.clone().into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res
 }
 
 async fn login(
@@ -117,7 +136,7 @@ async fn login(
 }
 
 async fn logout(S(state): S<State>, ApiAuth(a): ApiAuth) -> ApiResult<Response> {
-    auth::logout(&state.app, &a.token).await?;
+    auth::logout(&state.app, &a.actor, &a.token).await?;
     let mut res = StatusCode::NO_CONTENT.into_response();
     if let Ok(v) = HeaderValue::from_str(&session_cookie(&state, "", 0)) {
         res.headers_mut().insert(header::SET_COOKIE, v);
@@ -139,13 +158,11 @@ async fn list(
     ApiAuth(a): ApiAuth,
     Path(path): Path<String>,
     RawQuery(q): RawQuery,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let res = resource(&path)?;
     let g = a.actor.grant::<ViewOrganisation>()?;
     let q = parse_query(res, &query_pairs(q)?)?;
-    Ok(Json(page_json(
-        records::list(&state.app, &g, res, &q).await?,
-    )))
+    Ok(page_json(&*records::list(&state.app, &g, res, &q).await?))
 }
 
 async fn get_one(
@@ -186,33 +203,31 @@ async fn update(
 
 /// Which committee the public pages and API show: `?committee=ID`, else the first.
 pub async fn public_committee(state: &State, pairs: &[(String, String)]) -> Result<i64, Error> {
-    if let Some((_, v)) = pairs.iter().find(|(k, _)| k == "committee") {
-        let id: i64 = v
-            .parse()
-            .map_err(|_| Error::not_found("committee.not_found", "未找到该政协组织"))?;
-        return committees::get(&state.app, id)
-            .await?
-            .map(|c| c.0)
-            .ok_or_else(|| Error::not_found("committee.not_found", "未找到该政协组织"));
-    }
-    committees::default_public(&state.app)
+    let asked = match pairs.iter().find(|(k, _)| k == "committee") {
+        Some((_, v)) => Some(
+            v.parse::<i64>()
+                .map_err(|_| Error::not_found("committee.not_found", "未找到该政协组织"))?,
+        ),
+        None => None,
+    };
+    Ok(lianxin_service::overview::committee_of(&state.app, asked)
         .await?
-        .ok_or_else(|| Error::not_found("committee.not_found", "尚未建立政协组织"))
+        .0)
 }
 
 async fn public_list(
     S(state): S<State>,
     Path(path): Path<String>,
     RawQuery(q): RawQuery,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let res = resource(&path)?;
     let mut pairs = query_pairs(q)?;
     let cid = public_committee(&state, &pairs).await?;
     pairs.retain(|(k, _)| k != "committee");
     let q = parse_query(res, &pairs)?;
-    Ok(Json(page_json(
-        records::public_list(&state.app, cid, res, &q).await?,
-    )))
+    Ok(page_json(
+        &*records::public_list(&state.app, cid, res, &q).await?,
+    ))
 }
 
 async fn public_get(

@@ -40,6 +40,7 @@ pub fn router(state: State) -> Router {
         .merge(ui::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn(request_scope))
         .with_state(state)
 }
 
@@ -65,6 +66,14 @@ async fn security_headers(
         HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"),
     );
     res
+}
+
+/// Each request reads the data version at most once (see `lianxin_service::cache`).
+async fn request_scope(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    lianxin_service::cache::request_scope(next.run(req)).await
 }
 
 /// Remove expired sessions now and then; runs inside `serve`, no second process.

@@ -159,7 +159,7 @@ async fn login(
 }
 
 async fn logout(S(state): S<State>, f: CsrfForm) -> Result<Response, PageError> {
-    auth::logout(&state.app, &f.auth.token).await?;
+    auth::logout(&state.app, &f.auth.actor, &f.auth.token).await?;
     let mut res = Redirect::to("/").into_response();
     if let Ok(v) = HeaderValue::from_str(&session_cookie(&state, "", 0)) {
         res.headers_mut().insert(header::SET_COOKIE, v);

@@ -88,7 +88,7 @@ struct List {
     res: &'static Resource,
     columns: Vec<&'static str>,
     column_names: Vec<&'static str>,
-    page: Page,
+    page: std::sync::Arc<Page>,
     filters: Vec<FormField>,
     q: String,
     can_edit: bool,

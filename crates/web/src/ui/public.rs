@@ -49,57 +49,49 @@ async fn committee_name(state: &State, cid: i64) -> Result<String, PageError> {
         .unwrap_or_default())
 }
 
+/// `?committee=ID` if given (a bad one is a 404).
+fn asked_committee(p: &[(String, String)]) -> Result<Option<i64>, PageError> {
+    match p.iter().find(|(k, _)| k == "committee") {
+        Some((_, v)) => Ok(Some(id_of(v)?)),
+        None => Ok(None),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct Home {
     nav: Nav,
-    committee: String,
-    sectors: Vec<(i64, String, i64)>,
-    studios: Vec<Item>,
+    home: std::sync::Arc<overview::Home>,
     members_total: i64,
 }
 
 async fn home(S(state): S<State>, MaybeAuth(auth): MaybeAuth, RawQuery(q): RawQuery) -> PageResult {
-    let p = pairs(q)?;
-    let cid = match public_committee(&state, &p).await {
-        Ok(c) => c,
-        Err(Error::NotFound { .. }) => {
+    let asked = asked_committee(&pairs(q)?)?;
+    let home = match overview::home(&state.app, asked).await {
+        Ok(h) => h,
+        Err(Error::NotFound { .. }) if asked.is_none() => {
             return Ok(super::render_error(
                 "尚未建立政协组织",
-                "请管理员先运行 `lianxin demo` 或导入组织数据。",
+                "请管理员先运行 `lianxin demo` 或 `lianxin committee add`。",
             ));
         }
         Err(e) => return Err(e.into()),
     };
-    let sectors: Vec<_> = overview::public_sectors(&state.app, cid)
-        .await?
-        .into_iter()
-        .filter(|s| s.2 > 0)
-        .collect();
-    let members_total = sectors.iter().map(|s| s.2).sum();
-    let q = parse_query(&STUDIO, &[("per_page".into(), "100".into())])?;
-    let studios = public_list(&state.app, cid, &STUDIO, &q).await?.items;
+    let members_total = home.sectors.iter().map(|s| s.2).sum();
     Ok(page(&Home {
         nav: Nav::for_auth(auth.as_ref()),
-        committee: committee_name(&state, cid).await?,
-        sectors,
-        studios,
+        home,
         members_total,
     }))
 }
 
 #[derive(Template)]
 #[template(path = "directory.html")]
-struct Directory {
+struct DirectoryPage {
     nav: Nav,
-    committee: String,
-    sectors: Vec<(i64, String, i64)>,
+    d: std::sync::Arc<overview::Directory>,
     sector_id: i64,
     q: String,
-    members: Vec<(Item, bool)>,
-    total: i64,
-    page: i64,
-    pages: i64,
     query_base: String,
 }
 
@@ -109,7 +101,7 @@ async fn directory(
     RawQuery(q): RawQuery,
 ) -> PageResult {
     let mut p = pairs(q)?;
-    let cid = public_committee(&state, &p).await?;
+    let asked = asked_committee(&p)?;
     p.retain(|(k, _)| matches!(k.as_str(), "sector_id" | "q" | "page"));
     let sector_id = p
         .iter()
@@ -123,33 +115,13 @@ async fn directory(
         .unwrap_or_default();
     let mut query = parse_query(&MEMBER, &p)?;
     query.per_page = 30;
-    let result = public_list(&state.app, cid, &MEMBER, &query).await?;
-    let ids: Vec<i64> = result.items.iter().map(|i| i.id).collect();
+    let d = overview::directory(&state.app, asked, &query).await?;
     let base: Vec<(String, String)> = p.iter().filter(|(k, _)| k != "page").cloned().collect();
-    Ok(page(&Directory {
+    Ok(page(&DirectoryPage {
         nav: Nav::for_auth(auth.as_ref()),
-        committee: committee_name(&state, cid).await?,
-        sectors: overview::public_sectors(&state.app, cid)
-            .await?
-            .into_iter()
-            .filter(|s| s.2 > 0)
-            .collect(),
+        d,
         sector_id,
         q: text,
-        total: result.total,
-        page: result.page,
-        pages: result.pages(),
-        members: {
-            let photos = overview::with_photo(&state.app, cid, &ids).await?;
-            result
-                .items
-                .into_iter()
-                .map(|i| {
-                    let p = photos.contains(&i.id);
-                    (i, p)
-                })
-                .collect()
-        },
         query_base: serde_urlencoded::to_string(&base).unwrap_or_default(),
     }))
 }
@@ -208,7 +180,10 @@ async fn studios(
 ) -> PageResult {
     let cid = public_committee(&state, &pairs(q)?).await?;
     let q = parse_query(&STUDIO, &[("per_page".into(), "100".into())])?;
-    let studios = public_list(&state.app, cid, &STUDIO, &q).await?.items;
+    let studios = public_list(&state.app, cid, &STUDIO, &q)
+        .await?
+        .items
+        .clone();
     Ok(page(&Studios {
         nav: Nav::for_auth(auth.as_ref()),
         committee: committee_name(&state, cid).await?,
