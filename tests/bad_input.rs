@@ -242,3 +242,117 @@ both_demo!(form_errors_keep_what_was_typed, |t| {
         .await;
     assert_eq!(page["total"], 300, "nothing was written");
 });
+
+/// Every text field of every resource, filled with markup, is stored as given and never
+/// reaches a page unescaped — in office lists, office record pages and public pages.
+both_demo!(markup_in_every_text_field_is_escaped_everywhere, |t| {
+    use lianxin_domain::schema::{ALL, Kind, Res};
+    let office = t.token("office").await;
+    let admin = t.token("admin").await;
+    let (_, members) = t
+        .get(&office, "/api/v1/members?per_page=1&status=active")
+        .await;
+    let member_id = members["items"][0]["id"].as_i64().unwrap();
+    let sector_id = t.sector_id(&office, "教育界").await;
+    let mark = "<script>x()</script>";
+    for r in ALL {
+        let mut body = serde_json::Map::new();
+        for f in r.fields {
+            let v = match f.kind {
+                Kind::Text { max, .. } => json!(format!(
+                    "{mark}{}",
+                    "字".repeat(max.min(20).saturating_sub(mark.len() + 1).min(3))
+                )),
+                Kind::Date => json!("2026-01-02"),
+                Kind::Choice(c) => json!(c[0].0),
+                Kind::Int { min, .. } => json!(min + 50),
+                Kind::Bool => json!(true),
+                Kind::Ref(Res::Sector) => json!(sector_id),
+                Kind::Ref(Res::Member) => json!(member_id),
+                Kind::Ref(_) => continue,
+                Kind::RefMany { .. } => json!([]),
+                Kind::Phone => json!("13912340000"),
+            };
+            body.insert(f.name.into(), v);
+        }
+        let token = if r.res == Res::Committee {
+            &admin
+        } else {
+            &office
+        };
+        let (s, created) = t
+            .post(token, &format!("/api/v1/{}", r.path), &json!(body))
+            .await;
+        assert_eq!(s, 201, "{}: {created}", r.path);
+        let id = created["id"].as_i64().unwrap();
+        for f in r
+            .fields
+            .iter()
+            .filter(|f| matches!(f.kind, Kind::Text { .. }))
+        {
+            assert!(
+                created[f.name].as_str().unwrap().starts_with(mark),
+                "{}.{} stored as given",
+                r.path,
+                f.name
+            );
+        }
+        let mut pages = vec![
+            format!("/office/{}?q=script", r.path),
+            format!("/office/{}/{id}", r.path),
+        ];
+        if matches!(r.res, Res::Member | Res::Studio) {
+            pages.push(format!("/{}/{id}", r.path));
+        }
+        let c = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let login = c
+            .get(t.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        c.post(t.url("/login"))
+            .form(&[
+                ("username", "admin"),
+                ("password", "lianxin-demo"),
+                ("_csrf", &common::hidden(&login, "_csrf")),
+            ])
+            .send()
+            .await
+            .unwrap();
+        for p in &pages {
+            let r2 = c.get(t.url(p)).send().await.unwrap();
+            assert_eq!(r2.status(), 200, "{p}");
+            let html = r2.text().await.unwrap();
+            assert!(!html.contains(mark), "{p} shows markup unescaped");
+            assert!(
+                html.contains("&lt;script&gt;x()&lt;/script&gt;")
+                    || html.contains("&#60;script&#62;"),
+                "{p} shows the text, escaped"
+            );
+        }
+    }
+    // The public directory and studio list, where these records appear too.
+    for p in ["/", "/members", "/studios"] {
+        assert!(!t.anonymous(p).await.contains(mark), "{p}");
+    }
+});
+
+both_demo!(form_bodies_that_are_not_utf8_are_refused, |t| {
+    t.browser_login("office", "lianxin-demo").await;
+    let r = t
+        .browser
+        .post(t.url("/office/special-committees"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(vec![b'n', b'a', b'm', b'e', b'=', 0xff, 0xfe])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("UTF-8"));
+});

@@ -196,3 +196,40 @@ both_demo!(office_dashboard_shows_real_counts, |t| {
         .unwrap();
     assert!(!html.contains("href=\"/office/members\"") && html.contains("我的履职"));
 });
+
+both_demo!(office_uploads_a_photo_from_the_member_page, |t| {
+    t.browser_login("office", "lianxin-demo").await;
+    let page = t.browse("/office/members/7").await;
+    assert!(page.contains("上传照片"));
+    let csrf = common::hidden(&page, "_csrf");
+    let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89".to_vec();
+    let send = |bytes: Vec<u8>, token: String| {
+        let form = reqwest::multipart::Form::new().text("_csrf", token).part(
+            "photo",
+            reqwest::multipart::Part::bytes(bytes).file_name("me.jpg"),
+        );
+        t.browser
+            .post(t.url("/office/members/7/photo"))
+            .multipart(form)
+            .send()
+    };
+    let r = send(b"MZ not an image".to_vec(), csrf.clone())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("JPEG 或 PNG"));
+    let r = send(png.clone(), "wrong".into()).await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = send(png.clone(), csrf).await.unwrap();
+    assert_eq!(r.status(), 303);
+    let got = t
+        .api
+        .get(t.url("/members/7/photo"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(got.to_vec(), png);
+});
