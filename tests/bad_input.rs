@@ -243,8 +243,8 @@ both_demo!(form_errors_keep_what_was_typed, |t| {
     assert_eq!(page["total"], 300, "nothing was written");
 });
 
-/// Every text field of every resource, filled with markup, is stored as given and never
-/// reaches a page unescaped — in office lists, office record pages and public pages.
+// Every text field of every resource, filled with markup, is stored as given and never
+// reaches a page unescaped — in office lists, office record pages and public pages.
 both_demo!(markup_in_every_text_field_is_escaped_everywhere, |t| {
     use lianxin_domain::schema::{ALL, Kind, Res};
     let office = t.token("office").await;
