@@ -304,27 +304,7 @@ both_demo!(markup_in_every_text_field_is_escaped_everywhere, |t| {
         if matches!(r.res, Res::Member | Res::Studio) {
             pages.push(format!("/{}/{id}", r.path));
         }
-        let c = reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap();
-        let login = c
-            .get(t.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        c.post(t.url("/login"))
-            .form(&[
-                ("username", "admin"),
-                ("password", "lianxin-demo"),
-                ("_csrf", &common::hidden(&login, "_csrf")),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let c = t.signed_in("admin").await;
         for p in &pages {
             let r2 = c.get(t.url(p)).send().await.unwrap();
             assert_eq!(r2.status(), 200, "{p}");

@@ -162,30 +162,7 @@ both_demo!(office_dashboard_shows_real_counts, |t| {
     assert!(html.contains("<strong id=\"count-studios\">12</strong>"));
     // The navigation shows office things to the office, not to a member.
     assert!(html.contains("href=\"/office/members\""));
-    let member = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let login = member
-        .get(t.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = common::hidden(&login, "_csrf");
-    member
-        .post(t.url("/login"))
-        .form(&[
-            ("username", "member"),
-            ("password", "lianxin-demo"),
-            ("_csrf", &csrf),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let member = t.signed_in("member").await;
     let html = member
         .get(t.url("/me"))
         .send()

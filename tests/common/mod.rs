@@ -156,42 +156,25 @@ impl TestApp {
         v["token"].as_str().expect("token").to_string()
     }
 
-    pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
-        let r = self
-            .api
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request");
+    /// Send an API request with a bearer token: (status, JSON body or null).
+    pub async fn call(&self, req: reqwest::RequestBuilder, token: &str) -> (u16, Value) {
+        let r = req.bearer_auth(token).send().await.expect("request");
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        self.call(self.api.get(self.url(path)), token).await
     }
 
     pub async fn post(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
-        let r = self
-            .api
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
+        self.call(self.api.post(self.url(path)).json(body), token)
             .await
-            .expect("request");
-        let s = r.status().as_u16();
-        (s, r.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn patch(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
-        let r = self
-            .api
-            .patch(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
+        self.call(self.api.patch(self.url(path)).json(body), token)
             .await
-            .expect("request");
-        let s = r.status().as_u16();
-        (s, r.json().await.unwrap_or(Value::Null))
     }
 
     /// The text of a page fetched with the browser's cookies.
@@ -243,6 +226,35 @@ impl TestApp {
             .expect("login post")
     }
 
+    /// A separate browser (its own cookies) signed in as `username`.
+    pub async fn signed_in(&self, username: &str) -> reqwest::Client {
+        let c = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let login = c
+            .get(self.url("/login"))
+            .send()
+            .await
+            .expect("login page")
+            .text()
+            .await
+            .expect("text");
+        let r = c
+            .post(self.url("/login"))
+            .form(&[
+                ("username", username),
+                ("password", demo::PASSWORD),
+                ("_csrf", &hidden(&login, "_csrf")),
+            ])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(r.status(), 303, "sign in as {username}");
+        c
+    }
+
     /// The id of a sector by name in the committee.
     pub async fn sector_id(&self, token: &str, name: &str) -> i64 {
         let (_, v) = self
@@ -276,23 +288,31 @@ pub fn hidden(html: &str, name: &str) -> String {
         .to_string()
 }
 
-/// Run the same test body on SQLite and on PostgreSQL.
+/// Run the same test body on SQLite and on PostgreSQL, with the app made by `$spawn`.
 #[macro_export]
-macro_rules! both {
-    ($name:ident, |$t:ident| $body:block) => {
+macro_rules! on_both {
+    ($spawn:ident, $name:ident, |$t:ident| $body:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
             async fn run($t: common::TestApp) $body
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                run(common::spawn(common::Backend::Sqlite).await).await
+                run(common::$spawn(common::Backend::Sqlite).await).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                run(common::spawn(common::Backend::Postgres).await).await
+                run(common::$spawn(common::Backend::Postgres).await).await
             }
         }
+    };
+}
+
+/// Run the same test body on SQLite and on PostgreSQL, each with an empty database.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, |$t:ident| $body:block) => {
+        on_both!(spawn, $name, |$t| $body);
     };
 }
 
@@ -300,18 +320,6 @@ macro_rules! both {
 #[macro_export]
 macro_rules! both_demo {
     ($name:ident, |$t:ident| $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            async fn run($t: common::TestApp) $body
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                run(common::spawn_demo(common::Backend::Sqlite).await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                run(common::spawn_demo(common::Backend::Postgres).await).await
-            }
-        }
+        on_both!(spawn_demo, $name, |$t| $body);
     };
 }
