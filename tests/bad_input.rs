@@ -264,11 +264,19 @@ both_demo!(markup_in_every_text_field_is_escaped_everywhere, |t| {
                     "字".repeat(max.min(20).saturating_sub(mark.len() + 1).min(3))
                 )),
                 Kind::Date => json!("2026-01-02"),
+                Kind::Time => json!(if f.name == "ends_at" {
+                    "17:00"
+                } else {
+                    "09:00"
+                }),
                 Kind::Choice(c) => json!(c[0].0),
                 Kind::Int { min, .. } => json!(min + 50),
                 Kind::Bool => json!(true),
                 Kind::Ref(Res::Sector) => json!(sector_id),
                 Kind::Ref(Res::Member) => json!(member_id),
+                // A routing rule has one target: the member above.
+                Kind::Ref(Res::Studio) if r.res == Res::RoutingRule => continue,
+                Kind::Ref(Res::Studio) => json!(1),
                 Kind::Ref(_) => continue,
                 Kind::RefMany { .. } => json!([]),
                 Kind::Phone => json!("13912340000"),

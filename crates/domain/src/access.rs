@@ -112,6 +112,21 @@ permission!(
     /// The office dashboard with the committee's figures.
     ViewDashboard, "dashboard.view", [Admin, Office, CommitteeStaff, Convenor]);
 permission!(
+    /// See every concern of the committee, re-route, close and resolve them.
+    HandleConcerns, "concerns.handle", [Admin, Office, CommitteeStaff]);
+permission!(
+    /// Answer the concerns routed to oneself or one's studios.
+    AnswerConcerns, "concerns.answer", [Member, StudioLead, Convenor]);
+permission!(
+    /// Keep a studio's reception log and see its bookings (one's own studios; office: all).
+    RecordReception, "reception.record", [Admin, Office, StudioLead]);
+permission!(
+    /// Record services delivered (one's own offers; office: all).
+    RecordService, "service.record", [Admin, Office, StudioLead, Member, Convenor]);
+permission!(
+    /// Issue Open311 API keys.
+    ManageOpen311, "open311.manage", [Admin, Office]);
+permission!(
     /// Read the audit trail.
     ViewAudit, "audit.view", [Admin]);
 

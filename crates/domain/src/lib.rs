@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod concern;
 pub mod error;
 pub mod phone;
 pub mod record;

@@ -8,7 +8,7 @@ use serde_json::{Map, Value as Json};
 use crate::Invalid;
 use crate::phone::Phone;
 use crate::schema::{Field, Kind, Resource};
-use crate::text::{parse_date, parse_text};
+use crate::text::{parse_date, parse_text, parse_time};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -95,10 +95,12 @@ fn json_value(field: &Field, v: &Json) -> Result<Value, Invalid> {
         return Ok(Value::Null);
     }
     match field.kind {
-        Kind::Text { .. } | Kind::Date | Kind::Choice(_) | Kind::Phone => match v.as_str() {
-            Some(s) => text_value(field, s),
-            None => Err(wrong_type(field, "字符串")),
-        },
+        Kind::Text { .. } | Kind::Date | Kind::Time | Kind::Choice(_) | Kind::Phone => {
+            match v.as_str() {
+                Some(s) => text_value(field, s),
+                None => Err(wrong_type(field, "字符串")),
+            }
+        }
         Kind::Int { .. } | Kind::Ref(_) => match v.as_i64() {
             Some(n) => int_value(field, n),
             None => Err(wrong_type(field, "整数")),
@@ -151,6 +153,7 @@ fn text_value(field: &Field, s: &str) -> Result<Value, Invalid> {
             parse_text(field.name, field.label, s, max, required).map(none_or)
         }
         Kind::Date => parse_date(field.name, field.label, s, required).map(none_or),
+        Kind::Time => parse_time(field.name, field.label, s, required).map(none_or),
         Kind::Choice(choices) => {
             let s = s.trim();
             if s.is_empty() {

@@ -13,6 +13,10 @@ pub enum Res {
     Studio,
     HandlingUnit,
     EmployerContact,
+    ConcernCategory,
+    RoutingRule,
+    ReceptionSlot,
+    ServiceOffer,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +31,8 @@ pub enum Kind {
     },
     Bool,
     Date,
+    /// A time of day, `HH:MM`.
+    Time,
     /// One of fixed codes; each with its Chinese label. Input may give either.
     Choice(&'static [(&'static str, &'static str)]),
     /// The id of another record of the same committee.
@@ -354,6 +360,152 @@ pub static EMPLOYER_CONTACT: Resource = Resource {
     public: false,
 };
 
+pub const SERVICE_KINDS: &[(&str, &str)] = &[
+    ("publicity", "政策宣传"),
+    ("interpretation", "现场解读"),
+    ("volunteer", "专业志愿服务"),
+];
+pub const SKILLS: &[(&str, &str)] = &[
+    ("law", "法律"),
+    ("medicine", "医疗卫生"),
+    ("education", "教育"),
+    ("psychology", "心理咨询"),
+    ("finance", "财税金融"),
+    ("agriculture", "农业技术"),
+    ("policy", "政策咨询"),
+    ("other", "其他"),
+];
+
+pub static CONCERN_CATEGORY: Resource = Resource {
+    res: Res::ConcernCategory,
+    table: "concern_categories",
+    path: "concern-categories",
+    label: "诉求类别",
+    fields: &[
+        f("name", "名称", text(30)).req().list().public(),
+        f(
+            "deadline_days",
+            "办理时限（天）",
+            Kind::Int { min: 1, max: 365 },
+        )
+        .req()
+        .list()
+        .public(),
+        f("service_code", "Open311 服务代码", text(40))
+            .req()
+            .list()
+            .public(),
+        f("description", "说明", long(500)).public(),
+    ],
+    scope_col: "committee_id",
+    search_cols: &["name"],
+    order_by: "id",
+    public: true,
+};
+
+pub static ROUTING_RULE: Resource = Resource {
+    res: Res::RoutingRule,
+    table: "routing_rules",
+    path: "routing-rules",
+    label: "分办规则",
+    fields: &[
+        f("category_id", "诉求类别", Kind::Ref(Res::ConcernCategory))
+            .list()
+            .filter(),
+        f("area", "地区（包含此文字即匹配）", text(50)).list(),
+        f("sector_id", "界别", Kind::Ref(Res::Sector))
+            .list()
+            .filter(),
+        f("studio_id", "分派到工作室", Kind::Ref(Res::Studio))
+            .list()
+            .filter(),
+        f("member_id", "分派到委员", Kind::Ref(Res::Member))
+            .list()
+            .filter(),
+        f(
+            "special_committee_id",
+            "分派到专委会",
+            Kind::Ref(Res::SpecialCommittee),
+        )
+        .list()
+        .filter(),
+        f("note", "备注", text(200)).list(),
+    ],
+    scope_col: "committee_id",
+    search_cols: &["area", "note"],
+    order_by: "id",
+    public: false,
+};
+
+pub static RECEPTION_SLOT: Resource = Resource {
+    res: Res::ReceptionSlot,
+    table: "reception_slots",
+    path: "reception-slots",
+    label: "接待日安排",
+    fields: &[
+        f("day", "日期", Kind::Date).req().list().public(),
+        f("starts_at", "开始", Kind::Time).req().list().public(),
+        f("ends_at", "结束", Kind::Time).req().list().public(),
+        f("studio_id", "工作室", Kind::Ref(Res::Studio))
+            .req()
+            .list()
+            .filter()
+            .public(),
+        f("member_id", "值班委员", Kind::Ref(Res::Member))
+            .list()
+            .filter()
+            .public(),
+        f("capacity", "可预约人数", Kind::Int { min: 1, max: 500 })
+            .req()
+            .list()
+            .public(),
+        f("note", "说明", text(200)).public(),
+    ],
+    scope_col: "committee_id",
+    search_cols: &["note"],
+    order_by: "day, starts_at, id",
+    public: true,
+};
+
+pub static SERVICE_OFFER: Resource = Resource {
+    res: Res::ServiceOffer,
+    table: "service_offers",
+    path: "service-offers",
+    label: "服务项目",
+    fields: &[
+        f("title", "名称", text(100)).req().list().public(),
+        f("kind", "服务形式", Kind::Choice(SERVICE_KINDS))
+            .req()
+            .list()
+            .filter()
+            .public(),
+        f("skill", "专业领域", Kind::Choice(SKILLS))
+            .list()
+            .filter()
+            .public(),
+        f("studio_id", "工作室", Kind::Ref(Res::Studio))
+            .req()
+            .list()
+            .filter()
+            .public(),
+        f(
+            "provider_member_id",
+            "提供服务的委员",
+            Kind::Ref(Res::Member),
+        )
+        .list()
+        .filter()
+        .public(),
+        f("provider_name", "专业人士（非委员）", text(60)).public(),
+        f("description", "服务内容", long(2000)).public(),
+        f("active", "开放预约", Kind::Bool).list().filter().public(),
+    ],
+    scope_col: "committee_id",
+    search_cols: &["title", "description"],
+    order_by: "id",
+    public: true,
+};
+
 pub static ALL: &[&Resource] = &[
     &COMMITTEE,
     &TERM,
@@ -363,6 +515,10 @@ pub static ALL: &[&Resource] = &[
     &STUDIO,
     &HANDLING_UNIT,
     &EMPLOYER_CONTACT,
+    &CONCERN_CATEGORY,
+    &ROUTING_RULE,
+    &RECEPTION_SLOT,
+    &SERVICE_OFFER,
 ];
 
 pub fn resource(res: Res) -> &'static Resource {
@@ -375,6 +531,10 @@ pub fn resource(res: Res) -> &'static Resource {
         Res::Studio => &STUDIO,
         Res::HandlingUnit => &HANDLING_UNIT,
         Res::EmployerContact => &EMPLOYER_CONTACT,
+        Res::ConcernCategory => &CONCERN_CATEGORY,
+        Res::RoutingRule => &ROUTING_RULE,
+        Res::ReceptionSlot => &RECEPTION_SLOT,
+        Res::ServiceOffer => &SERVICE_OFFER,
     }
 }
 
@@ -394,6 +554,10 @@ impl Res {
             Res::Studio => "studio",
             Res::HandlingUnit => "handling_unit",
             Res::EmployerContact => "employer_contact",
+            Res::ConcernCategory => "concern_category",
+            Res::RoutingRule => "routing_rule",
+            Res::ReceptionSlot => "reception_slot",
+            Res::ServiceOffer => "service_offer",
         }
     }
 }
@@ -412,9 +576,52 @@ impl Resource {
     pub fn title_field(&self) -> &'static str {
         match self.res {
             Res::EmployerContact => "unit",
+            Res::RoutingRule => "note",
+            Res::ReceptionSlot => "day",
+            Res::ServiceOffer => "title",
             _ => "name",
         }
     }
+}
+
+/// Rules across fields of one record, checked on the record as it will be stored.
+pub fn check_record(
+    res: Res,
+    json: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), crate::Invalid> {
+    let set = |k: &str| json.get(k).is_some_and(|v| !v.is_null());
+    match res {
+        Res::RoutingRule => {
+            let targets = ["studio_id", "member_id", "special_committee_id"]
+                .iter()
+                .filter(|k| set(k))
+                .count();
+            if targets != 1 {
+                return Err(crate::Invalid::one(
+                    "studio_id",
+                    "routing_rule.one_target",
+                    "请在工作室、委员、专委会中选择且只选择一个分派对象",
+                ));
+            }
+        }
+        Res::ReceptionSlot => {
+            let (a, b) = (
+                json.get("starts_at").and_then(|v| v.as_str()),
+                json.get("ends_at").and_then(|v| v.as_str()),
+            );
+            if let (Some(a), Some(b)) = (a, b)
+                && a >= b
+            {
+                return Err(crate::Invalid::one(
+                    "ends_at",
+                    "reception_slot.ends_before_start",
+                    "结束时间应晚于开始时间",
+                ));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 pub fn choice_label(choices: &[(&'static str, &'static str)], code: &str) -> Option<&'static str> {

@@ -66,6 +66,31 @@ pub fn parse_date(
     }
 }
 
+/// A time of day as `HH:MM` (24-hour).
+pub fn parse_time(
+    field: &str,
+    label: &str,
+    raw: &str,
+    required: bool,
+) -> Result<Option<String>, Invalid> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return if required {
+            Err(Invalid::one(field, "required", format!("请填写{label}")))
+        } else {
+            Ok(None)
+        };
+    }
+    match chrono::NaiveTime::parse_from_str(value, "%H:%M") {
+        Ok(t) => Ok(Some(t.format("%H:%M").to_string())),
+        Err(_) => Err(Invalid::one(
+            field,
+            "invalid_time",
+            format!("{label}应为时间，格式如 09:30"),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

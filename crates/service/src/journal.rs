@@ -24,6 +24,32 @@ pub async fn begin(db: &Db) -> Result<Tx> {
     Ok(db.begin_write().await?)
 }
 
+/// An event of a use case that emits several (`concern.submitted`, then `concern.assigned`),
+/// appended in order in its transaction; finish with [`commit_audit`].
+pub async fn event(
+    tx: &mut Tx,
+    actor: &Actor,
+    committee_id: i64,
+    kind: &str,
+    subject: (&str, i64),
+    payload: Value,
+) -> Result<()> {
+    append_event(
+        &mut tx.conn(),
+        &NewEvent {
+            committee_id,
+            kind,
+            actor_user_id: (actor.user_id > 0).then_some(actor.user_id),
+            subject_type: subject.0,
+            subject_id: subject.1,
+            payload: payload.to_string(),
+        },
+        now(),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Record the change (event + audit) and commit, all or nothing.
 pub async fn commit(mut tx: Tx, actor: &Actor, change: Change<'_>) -> Result<i64> {
     let at = now();
@@ -40,6 +66,13 @@ pub async fn commit(mut tx: Tx, actor: &Actor, change: Change<'_>) -> Result<i64
         at,
     )
     .await?;
+    commit_audit(tx, actor, change).await?;
+    Ok(event_id)
+}
+
+/// Write the audit record and commit; the use case appended its events with [`event`].
+pub async fn commit_audit(mut tx: Tx, actor: &Actor, change: Change<'_>) -> Result<()> {
+    let at = now();
     let actor_name = format!("{}#{}", actor.username, actor.user_id);
     let subject = format!("{}:{}", change.subject_type, change.subject_id);
     append_audit(
@@ -57,5 +90,5 @@ pub async fn commit(mut tx: Tx, actor: &Actor, change: Change<'_>) -> Result<i64
     .await?;
     tx.commit().await?;
     crate::cache::forget_request_version();
-    Ok(event_id)
+    Ok(())
 }

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod cache;
 pub mod committees;
+pub mod concerns;
 pub mod crypto;
 pub mod demo;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod overview;
 pub mod present;
 pub mod records;
 pub mod roster;
+pub mod studio_work;
 
 use std::sync::Arc;
 

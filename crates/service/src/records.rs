@@ -133,6 +133,10 @@ pub(crate) fn not_found(res: &Resource) -> Error {
             Res::Studio => "studio.not_found",
             Res::HandlingUnit => "handling_unit.not_found",
             Res::EmployerContact => "employer_contact.not_found",
+            Res::ConcernCategory => "concern_category.not_found",
+            Res::RoutingRule => "routing_rule.not_found",
+            Res::ReceptionSlot => "reception_slot.not_found",
+            Res::ServiceOffer => "service_offer.not_found",
         },
         format!("未找到该{}", res.label),
     )
@@ -372,6 +376,7 @@ pub async fn create(
     }
     let id = store::insert(&mut tx.conn(), res, scope, &to_write(app, res, &rec), now()).await?;
     let after = item(&mut tx.conn(), res, scope, id, Audience::Staff).await?;
+    lianxin_domain::schema::check_record(res.res, &after.json)?;
     let kind = format!("{}.created", res.res.code());
     let change = Change {
         committee_id: scope,
@@ -419,6 +424,7 @@ pub async fn update(
         return Err(not_found(res));
     }
     let after = item(&mut tx.conn(), res, scope, id, Audience::Staff).await?;
+    lianxin_domain::schema::check_record(res.res, &after.json)?;
     let kind = format!("{}.updated", res.res.code());
     let change = Change {
         committee_id: scope,

@@ -6,9 +6,11 @@
 //! `db.rs` and to the two migration folders, which a test keeps in step.
 
 pub mod accounts;
+pub mod concerns;
 pub mod db;
 pub mod journal;
 pub mod records;
 pub mod stats;
+pub mod studios;
 
 pub use db::{Backend, Conn, Db, Param, PoolConn, StoreError, Tx};

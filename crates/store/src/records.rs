@@ -81,7 +81,9 @@ fn decode(res: &Resource, row: &impl RowGet) -> Result<Stored> {
     let mut cells = BTreeMap::new();
     for f in res.column_fields() {
         let cell = match f.kind {
-            Kind::Text { .. } | Kind::Date | Kind::Choice(_) => row.text(f.name)?.map(Cell::Text),
+            Kind::Text { .. } | Kind::Date | Kind::Time | Kind::Choice(_) => {
+                row.text(f.name)?.map(Cell::Text)
+            }
             Kind::Int { .. } | Kind::Ref(_) => row.int(f.name)?.map(Cell::Int),
             Kind::Bool => row.boolean(f.name)?.map(Cell::Bool),
             Kind::Phone => Some(Cell::Phone {

@@ -11,6 +11,7 @@ fn field_schema(f: &Field) -> Value {
         Kind::Int { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
         Kind::Bool => json!({"type": "boolean"}),
         Kind::Date => json!({"type": "string", "format": "date"}),
+        Kind::Time => json!({"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"}),
         Kind::Choice(c) => {
             json!({"type": "string", "enum": c.iter().map(|(code, _)| *code).collect::<Vec<_>>()})
         }

@@ -91,6 +91,7 @@ pub fn build(
                 Kind::Int { .. } => ("number", vec![], 20),
                 Kind::Bool => ("checkbox", vec![], 0),
                 Kind::Date => ("date", vec![], 10),
+                Kind::Time => ("time", vec![], 5),
                 Kind::Phone => ("tel", vec![], 20),
                 Kind::Choice(c) => (
                     "select",

@@ -1,0 +1,99 @@
+//! The people's concerns (R4): intake from the public form, a reception or Open311; routing
+//! by the committee's rules; the steps of the state machine; the person's status page,
+//! rating and follow-up; lists and figures for members and the office; the overdue and
+//! follow-up jobs.
+
+pub mod intake;
+pub mod jobs;
+pub mod steps;
+pub mod views;
+
+use lianxin_domain::access::Actor;
+use lianxin_domain::concern::{Rule, Target};
+use lianxin_store::Conn;
+use lianxin_store::concerns::{self as store, ConcernRow, NewUpdate};
+use lianxin_store::studios;
+
+use crate::{Error, Result, now};
+
+pub(crate) fn not_found() -> Error {
+    Error::not_found("concern.not_found", "未找到该诉求")
+}
+
+pub(crate) fn rules_of(rows: Vec<store::RuleRow>) -> Vec<Rule> {
+    rows.into_iter()
+        .filter_map(|r| {
+            let target = match (r.studio_id, r.member_id, r.special_committee_id) {
+                (Some(s), None, None) => Target::Studio(s),
+                (None, Some(m), None) => Target::Member(m),
+                (None, None, Some(sc)) => Target::SpecialCommittee(sc),
+                _ => return None,
+            };
+            Some(Rule {
+                id: r.id,
+                category_id: r.category_id,
+                area: r.area,
+                sector_id: r.sector_id,
+                target,
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn assign(row: &mut ConcernRow, target: Target) {
+    row.studio_id = None;
+    row.member_id = None;
+    row.special_committee_id = None;
+    match target {
+        Target::Studio(id) => row.studio_id = Some(id),
+        Target::Member(id) => row.member_id = Some(id),
+        Target::SpecialCommittee(id) => row.special_committee_id = Some(id),
+    }
+}
+
+/// The member who answers for a concern: the member it is routed to, or the studio's lead.
+pub(crate) async fn responsible_member(c: &mut Conn<'_>, row: &ConcernRow) -> Result<Option<i64>> {
+    if row.member_id.is_some() {
+        return Ok(row.member_id);
+    }
+    match row.studio_id {
+        Some(s) => Ok(studios::studio_lead(c, row.committee_id, s).await?),
+        None => Ok(None),
+    }
+}
+
+/// Whether a member may act on this concern: routed to them or to a studio they sit in.
+pub(crate) async fn routed_to(c: &mut Conn<'_>, actor: &Actor, row: &ConcernRow) -> Result<bool> {
+    let Some(member) = actor.member_id else {
+        return Ok(false);
+    };
+    if row.committee_id != actor.committee_id {
+        return Ok(false);
+    }
+    if row.member_id == Some(member) {
+        return Ok(true);
+    }
+    let mine = studios::studios_of_member(c, actor.committee_id, member).await?;
+    Ok(row.studio_id.is_some_and(|s| mine.contains(&s)))
+}
+
+pub(crate) async fn note(
+    c: &mut Conn<'_>,
+    row: &ConcernRow,
+    kind: &str,
+    public: bool,
+    body: &str,
+    actor: Option<&Actor>,
+    label: &str,
+) -> Result<()> {
+    let u = NewUpdate {
+        concern_id: row.id,
+        kind,
+        public,
+        body,
+        status_after: Some(&row.status),
+        actor_user_id: actor.map(|a| a.user_id).filter(|id| *id > 0),
+        actor_label: label,
+    };
+    Ok(store::add_update(c, &u, now()).await?)
+}
