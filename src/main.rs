@@ -396,6 +396,10 @@ async fn load_demo(app: &App) -> Result<()> {
         println!("演示数据已存在，未重复加载");
     }
     println!("演示账号（密码均为 {}）：", demo::PASSWORD);
+    println!(
+        "Open311 演示密钥：{}",
+        lianxin_service::demo_concerns::OPEN311_KEY
+    );
     for (username, role, _) in demo::ACCOUNTS {
         println!("  {username:<16} {}", role.label());
     }
@@ -425,7 +429,7 @@ async fn serve(c: Config, demo_mode: bool) -> Result<()> {
         secure_cookies: c.secure_cookies.unwrap_or(false),
         trust_proxy: c.trust_proxy.unwrap_or(false),
     };
-    lianxin_web::spawn_sweeper(app.clone());
+    lianxin_web::spawn_jobs(app.clone());
     println!(
         "连心已启动：{public_url}  （数据库：{}）",
         app.db.backend().name()

@@ -324,13 +324,20 @@ pub async fn load(app: &App) -> Result<Loaded> {
     };
     commit(tx, &actor, change).await?;
 
+    let studios =
+        lianxin_store::records::all_titles(&mut app.db.acquire().await?.conn(), Res::Studio, cid)
+            .await?;
+    let member_ids: Vec<i64> = members.iter().map(|m| m.0).collect();
+    crate::demo_concerns::load(app, cid, &studios, &member_ids).await?;
+
     let g: Granted<ManageUsers> = actor.grant().map_err(Error::from)?;
     let convenor_member = members[23].0; // the first member of 教育界
     let studio_lead_member = members[0].0; // lead of the first studio
     for (username, role, display) in ACCOUNTS {
         let (member_id, display) = match role {
             Role::Convenor => (Some(convenor_member), "教育界召集人".to_string()),
-            Role::Member => (Some(members[1].0), "委员".to_string()),
+            // A member of the first studio, so that concerns reach their inbox.
+            Role::Member => (Some(members[13].0), "委员".to_string()),
             Role::StudioLead => (Some(studio_lead_member), "滨江街道工作室负责人".to_string()),
             _ => (None, display.to_string()),
         };

@@ -492,3 +492,26 @@ pub async fn offer_work(
     let deliveries = store::deliveries(c, offer_id).await?;
     Ok((offer, bookings, deliveries))
 }
+
+/// What a member's own page links to: studios they lead (id, name) and offers they serve.
+pub async fn my_work(app: &App, actor: &Actor) -> Result<(Vec<(i64, String)>, Vec<(i64, String)>)> {
+    let Some(member) = actor.member_id else {
+        return Ok((vec![], vec![]));
+    };
+    let mut conn = app.db.acquire().await?;
+    let c = &mut conn.conn();
+    let led = store::studios_led_by(c, actor.committee_id, member).await?;
+    let names = lianxin_store::records::titles(
+        c,
+        lianxin_domain::schema::Res::Studio,
+        actor.committee_id,
+        &led,
+    )
+    .await?;
+    let studios = led
+        .iter()
+        .map(|id| (*id, names.get(id).cloned().unwrap_or_default()))
+        .collect();
+    let offers = store::offers_of_member(c, actor.committee_id, member).await?;
+    Ok((studios, offers))
+}

@@ -174,6 +174,12 @@ pub struct Filter {
     pub to: Option<DateTime<Utc>>,
     pub user_id: Option<i64>,
     pub open311_client_id: Option<i64>,
+    /// Any of these statuses.
+    pub status_in: Option<Vec<&'static str>>,
+    /// Only concerns the person allowed to be published.
+    pub published_only: bool,
+    /// Only these ids.
+    pub ids: Option<Vec<i64>>,
 }
 
 fn where_of(committee_id: i64, f: &Filter) -> (String, Vec<Param>) {
@@ -217,6 +223,25 @@ fn where_of(committee_id: i64, f: &Filter) -> (String, Vec<Param>) {
         }
         cond.push(')');
         w.push_str(&cond);
+    }
+    if let Some(list) = &f.status_in {
+        let quoted: Vec<String> = list.iter().map(|s| format!("'{s}'")).collect();
+        w.push_str(&format!(" AND status IN ({})", quoted.join(", ")));
+    }
+    if f.published_only {
+        w.push_str(" AND publish = TRUE");
+    }
+    if let Some(ids) = &f.ids {
+        if ids.is_empty() {
+            w.push_str(" AND FALSE");
+        } else {
+            let mut marks = Vec::new();
+            for id in ids {
+                p.push(Param::Int(*id));
+                marks.push(format!("${}", p.len()));
+            }
+            w.push_str(&format!(" AND id IN ({})", marks.join(", ")));
+        }
     }
     if let Some(at) = f.from {
         add(&mut w, &mut p, " AND submitted_at >= ?", Param::Time(at));

@@ -372,3 +372,19 @@ pub async fn studio_lead(
         .await)?;
     Ok(r.flatten())
 }
+
+/// (id, title) of the offers a member provides or that belong to studios they lead.
+pub async fn offers_of_member(
+    c: &mut Conn<'_>,
+    committee_id: i64,
+    member_id: i64,
+) -> Result<Vec<(i64, String)>> {
+    let q = "SELECT id, title FROM service_offers WHERE committee_id = $1 AND (provider_member_id = $2 \
+             OR studio_id IN (SELECT id FROM studios WHERE committee_id = $1 AND lead_member_id = $2)) ORDER BY id";
+    on!(c, |x| sqlx::query_as(q)
+        .bind(committee_id)
+        .bind(member_id)
+        .fetch_all(&mut **x)
+        .await)
+    .map_err(Into::into)
+}

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod body;
 pub mod error;
+pub mod open311;
 pub mod openapi;
 pub mod session;
 pub mod ui;
@@ -37,6 +38,7 @@ pub fn router(state: State) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/api/openapi.json", get(openapi::document))
         .merge(api::routes())
+        .merge(open311::routes())
         .merge(ui::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(security_headers))
@@ -76,14 +78,27 @@ async fn request_scope(
     lianxin_service::cache::request_scope(next.run(req)).await
 }
 
-/// Remove expired sessions now and then; runs inside `serve`, no second process.
-pub fn spawn_sweeper(app: App) {
+/// Background work inside `serve` (no second process to forget): remove expired sessions,
+/// escalate overdue concerns, send the 14-day follow-ups. Every node may run it: each step
+/// is its own transaction and skips what another node already did.
+pub fn spawn_jobs(app: App) {
     tokio::spawn(async move {
         loop {
             if let Err(e) = lianxin_service::auth::sweep(&app).await {
                 tracing::warn!("session sweep failed: {e}");
             }
-            tokio::time::sleep(Duration::from_secs(600)).await;
+            let at = chrono::Utc::now();
+            match lianxin_service::concerns::jobs::escalate_overdue(&app, at).await {
+                Ok(n) if n > 0 => tracing::info!("escalated {n} overdue concerns"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!("escalation failed: {e}"),
+            }
+            match lianxin_service::concerns::jobs::follow_up(&app, at).await {
+                Ok(n) if n > 0 => tracing::info!("sent {n} follow-ups"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!("follow-up failed: {e}"),
+            }
+            tokio::time::sleep(Duration::from_secs(300)).await;
         }
     });
 }

@@ -203,7 +203,8 @@ pub fn urlencode(s: &str) -> String {
 pub struct CsrfMultipart {
     pub auth: Auth,
     pub fields: Vec<(String, String)>,
-    pub files: Vec<(String, Vec<u8>)>,
+    /// (field name, file name, bytes)
+    pub files: Vec<(String, String, Vec<u8>)>,
 }
 
 impl FromRequest<State> for CsrfMultipart {
@@ -211,46 +212,7 @@ impl FromRequest<State> for CsrfMultipart {
     async fn from_request(req: Request, state: &State) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
         let PageAuth(auth) = PageAuth::from_request_parts(&mut parts, state).await?;
-        let bad = |m: &str| {
-            PageError(lianxin_service::Error::Invalid(
-                lianxin_domain::Invalid::one("file", "upload.invalid", m),
-            ))
-            .into_response()
-        };
-        let mut mp =
-            axum::extract::Multipart::from_request(Request::from_parts(parts, body), state)
-                .await
-                .map_err(|_| bad("上传格式不正确"))?;
-        let mut fields = Vec::new();
-        let mut files = Vec::new();
-        loop {
-            let field = match mp.next_field().await {
-                Ok(Some(f)) => f,
-                Ok(None) => break,
-                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                    return Err(PageError(lianxin_service::Error::Invalid(
-                        lianxin_domain::Invalid::one(
-                            "file",
-                            "request.too_large",
-                            "上传文件超过 10 MB 上限",
-                        ),
-                    ))
-                    .into_response_with_status(StatusCode::PAYLOAD_TOO_LARGE));
-                }
-                Err(_) => return Err(bad("上传中断或格式不正确")),
-            };
-            let name = field.name().unwrap_or("").to_string();
-            let is_file = field.file_name().is_some();
-            let data = field
-                .bytes()
-                .await
-                .map_err(|_| bad("上传中断或文件过大（上限 10 MB）"))?;
-            if is_file {
-                files.push((name, data.to_vec()));
-            } else {
-                fields.push((name, String::from_utf8_lossy(&data).into_owned()));
-            }
-        }
+        let (fields, files) = read_multipart(Request::from_parts(parts, body), state).await?;
         let sent = fields
             .iter()
             .find(|(k, _)| k == "_csrf")
@@ -264,6 +226,66 @@ impl FromRequest<State> for CsrfMultipart {
             fields,
             files,
         })
+    }
+}
+
+/// Fields and files of a multipart body, read whole within the route's body limit.
+pub type FormParts = (Vec<(String, String)>, Vec<(String, String, Vec<u8>)>);
+
+pub async fn read_multipart(req: Request, state: &State) -> Result<FormParts, Response> {
+    let bad = |m: &str| {
+        PageError(lianxin_service::Error::Invalid(
+            lianxin_domain::Invalid::one("file", "upload.invalid", m),
+        ))
+        .into_response()
+    };
+    let mut mp = axum::extract::Multipart::from_request(req, state)
+        .await
+        .map_err(|_| bad("上传格式不正确"))?;
+    let mut fields = Vec::new();
+    let mut files = Vec::new();
+    loop {
+        let field = match mp.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(_) => return Err(bad("上传中断或格式不正确")),
+        };
+        let name = field.name().unwrap_or("").to_string();
+        let file_name = field.file_name().map(str::to_string);
+        let data = match field.bytes().await {
+            Ok(d) => d,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(_) => return Err(bad("上传中断或格式不正确")),
+        };
+        match file_name {
+            // An empty file input sends a part with no name and no bytes: nothing chosen.
+            Some(f) if f.is_empty() && data.is_empty() => {}
+            Some(f) => files.push((name, f, data.to_vec())),
+            None => fields.push((name, String::from_utf8_lossy(&data).into_owned())),
+        }
+    }
+    Ok((fields, files))
+}
+
+fn too_large() -> Response {
+    PageError(lianxin_service::Error::Invalid(
+        lianxin_domain::Invalid::one("file", "request.too_large", "上传内容超过大小上限"),
+    ))
+    .into_response_with_status(StatusCode::PAYLOAD_TOO_LARGE)
+}
+
+/// A multipart form anyone may post (the public concern form): no session needed.
+pub struct PublicMultipart {
+    pub fields: Vec<(String, String)>,
+    pub files: Vec<(String, String, Vec<u8>)>,
+}
+
+impl FromRequest<State> for PublicMultipart {
+    type Rejection = Response;
+    async fn from_request(req: Request, state: &State) -> Result<Self, Response> {
+        let (fields, files) = read_multipart(req, state).await?;
+        Ok(PublicMultipart { fields, files })
     }
 }
 

@@ -400,3 +400,35 @@ pub async fn submit(
         repeated: false,
     })
 }
+
+/// What the public form offers: categories (id, name, days), sectors (id, name), known areas.
+pub struct FormOptions {
+    pub categories: Vec<(i64, String, i64)>,
+    pub sectors: Vec<(i64, String)>,
+    pub areas: Vec<String>,
+}
+
+pub async fn form_options(app: &App, committee_id: i64) -> Result<FormOptions> {
+    let mut conn = app.db.acquire().await?;
+    let c = &mut conn.conn();
+    let categories = store::categories(c, committee_id)
+        .await?
+        .into_iter()
+        .map(|k| (k.id, k.name, k.deadline_days))
+        .collect();
+    let sectors =
+        lianxin_store::records::all_titles(c, lianxin_domain::schema::Res::Sector, committee_id)
+            .await?;
+    let mut areas: Vec<String> = store::rules(c, committee_id)
+        .await?
+        .into_iter()
+        .filter_map(|r| r.area)
+        .collect();
+    areas.sort();
+    areas.dedup();
+    Ok(FormOptions {
+        categories,
+        sectors,
+        areas,
+    })
+}

@@ -20,6 +20,20 @@ pub(crate) fn not_found() -> Error {
     Error::not_found("concern.not_found", "未找到该诉求")
 }
 
+/// The concern behind a tracking code. Every code costs one lookup, well-formed or not, so
+/// the answer's timing does not tell a guesser which codes could exist.
+pub(crate) async fn lookup_code(c: &mut Conn<'_>, code: &str) -> Result<ConcernRow> {
+    let probe: String = code
+        .chars()
+        .take(lianxin_domain::concern::CODE_LEN + 4)
+        .collect();
+    let row = store::by_code(c, &probe).await?;
+    match row {
+        Some(r) if lianxin_domain::concern::looks_like_code(code) => Ok(r),
+        _ => Err(not_found()),
+    }
+}
+
 pub(crate) fn rules_of(rows: Vec<store::RuleRow>) -> Vec<Rule> {
     rows.into_iter()
         .filter_map(|r| {

@@ -58,12 +58,9 @@ pub struct PublicView {
 }
 
 pub async fn public_view(app: &App, code: &str) -> Result<PublicView> {
-    if !rules::looks_like_code(code) {
-        return Err(not_found());
-    }
     let mut conn = app.db.acquire().await?;
     let c = &mut conn.conn();
-    let row = store::by_code(c, code).await?.ok_or_else(not_found)?;
+    let row = super::lookup_code(c, code).await?;
     let status = Status::parse(&row.status).unwrap_or(Status::Submitted);
     let at = now();
     let category = titles(
@@ -490,4 +487,30 @@ pub async fn my_reports(
     };
     let mut conn = app.db.acquire().await?;
     Ok(store::member_reports(&mut conn.conn(), g.committee_id(), member).await?)
+}
+
+/// The notification outbox (SMS, e-mail and office messages waiting to be sent).
+pub async fn outbox(app: &App, g: &Granted<HandleConcerns>) -> Result<Vec<store::MessageRow>> {
+    let mut conn = app.db.acquire().await?;
+    Ok(store::messages(&mut conn.conn(), g.committee_id(), 200).await?)
+}
+
+/// Where the office can route to: studios, members (active), special committees.
+pub async fn targets(
+    app: &App,
+    committee_id: i64,
+) -> Result<(
+    Vec<(i64, String)>,
+    Vec<(i64, String)>,
+    Vec<(i64, String)>,
+    Vec<(i64, String)>,
+)> {
+    let mut conn = app.db.acquire().await?;
+    let c = &mut conn.conn();
+    Ok((
+        all_titles(c, Res::Studio, committee_id).await?,
+        all_titles(c, Res::Member, committee_id).await?,
+        all_titles(c, Res::SpecialCommittee, committee_id).await?,
+        all_titles(c, Res::HandlingUnit, committee_id).await?,
+    ))
 }

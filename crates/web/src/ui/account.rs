@@ -175,6 +175,8 @@ struct Me {
     role: String,
     member: Option<Item>,
     studios: Vec<(i64, String)>,
+    led: Vec<(i64, String)>,
+    offers: Vec<(i64, String)>,
 }
 
 async fn me(S(state): S<State>, PageAuth(a): PageAuth) -> Result<Response, PageError> {
@@ -186,12 +188,15 @@ async fn me(S(state): S<State>, PageAuth(a): PageAuth) -> Result<Response, PageE
         ),
         None => (None, vec![]),
     };
+    let (led, offers) = lianxin_service::studio_work::my_work(&state.app, &a.actor).await?;
     Ok(page(&Me {
         nav: Nav::for_auth(Some(&a)),
         name: a.actor.display_name.clone(),
         role: a.actor.role.label().into(),
         member,
         studios,
+        led,
+        offers,
     }))
 }
 

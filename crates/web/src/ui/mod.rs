@@ -2,16 +2,21 @@
 //! HTML escaping is on for `.html`); no page builds HTML from strings by hand.
 
 pub mod account;
+pub mod concerns;
 pub mod forms;
 pub mod office;
+pub mod office_concerns;
 pub mod public;
+pub mod workspace;
 
 use askama::Template;
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use lianxin_domain::access::{ManageUsers, ViewAudit, ViewOrganisation};
+use lianxin_domain::access::{
+    AnswerConcerns, HandleConcerns, ManageOpen311, ManageUsers, Role, ViewAudit, ViewOrganisation,
+};
 
 use crate::State;
 use crate::session::Auth;
@@ -20,7 +25,10 @@ pub fn routes() -> Router<State> {
     Router::new()
         .route("/static/app.css", get(css))
         .merge(public::routes())
+        .merge(concerns::routes())
+        .merge(workspace::routes())
         .merge(account::routes())
+        .merge(office_concerns::routes())
         .merge(office::routes())
 }
 
@@ -66,8 +74,23 @@ impl Nav {
                 links.push((format!("/office/{}", r.path), r.label.to_string()));
             }
         }
+        if actor.can::<HandleConcerns>() {
+            links.insert(1, ("/office/concerns".into(), "群众诉求".into()));
+            links.push(("/office/outbox".into(), "通知发件箱".into()));
+        }
+        if actor.can::<ManageOpen311>() {
+            links.push(("/office/open311".into(), "Open311".into()));
+        }
         if actor.member_id.is_some() {
             links.push(("/me".into(), "我的履职".into()));
+        }
+        if actor.member_id.is_some() && actor.can::<AnswerConcerns>() {
+            links.push(("/me/concerns".into(), "诉求办理".into()));
+            links.push(("/me/reports".into(), "社情民意".into()));
+        }
+        if actor.role == Role::Constituent {
+            links.push(("/concerns/new".into(), "反映诉求".into()));
+            links.push(("/me/mine".into(), "我的诉求".into()));
         }
         if actor.can::<ManageUsers>() {
             links.push(("/office/users".into(), "账号".into()));

@@ -333,7 +333,11 @@ async fn reveal_phone(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -
 async fn upload_photo(S(state): S<State>, Path(id): Path<String>, m: CsrfMultipart) -> PageResult {
     let id = id_of(&id)?;
     let g = m.auth.actor.grant::<ManageOrganisation>()?;
-    let Some((_, bytes)) = m.files.iter().find(|(n, b)| n == "photo" && !b.is_empty()) else {
+    let Some((_, _, bytes)) = m
+        .files
+        .iter()
+        .find(|(n, _, b)| n == "photo" && !b.is_empty())
+    else {
         return Err(PageError(Error::Invalid(lianxin_domain::Invalid::one(
             "photo",
             "required",
@@ -378,7 +382,11 @@ async fn import_form(PageAuth(a): PageAuth) -> PageResult {
 
 async fn import(S(state): S<State>, m: CsrfMultipart) -> PageResult {
     let g = m.auth.actor.grant::<ManageOrganisation>()?;
-    let Some((_, bytes)) = m.files.iter().find(|(n, b)| n == "file" && !b.is_empty()) else {
+    let Some((_, _, bytes)) = m
+        .files
+        .iter()
+        .find(|(n, _, b)| n == "file" && !b.is_empty())
+    else {
         return Ok(import_page(
             &m.auth,
             None,

@@ -197,6 +197,8 @@ struct StudioPage {
     nav: Nav,
     s: Item,
     url: String,
+    slots: Vec<lianxin_service::store::studios::SlotRow>,
+    offers: Vec<Item>,
 }
 
 fn studio_url(state: &State, id: i64) -> String {
@@ -212,10 +214,25 @@ async fn studio(
     let cid = public_committee(&state, &pairs(q)?).await?;
     let id = id_of(&id)?;
     let s = public_get(&state.app, cid, &STUDIO, id).await?;
+    let slots = lianxin_service::studio_work::upcoming_slots(&state.app, cid, id).await?;
+    let q = parse_query(
+        &lianxin_domain::schema::SERVICE_OFFER,
+        &[
+            ("studio_id".into(), id.to_string()),
+            ("active".into(), "true".into()),
+            ("per_page".into(), "50".into()),
+        ],
+    )?;
+    let offers = public_list(&state.app, cid, &lianxin_domain::schema::SERVICE_OFFER, &q)
+        .await?
+        .items
+        .clone();
     Ok(page(&StudioPage {
         nav: Nav::for_auth(auth.as_ref()),
         url: studio_url(&state, id),
         s,
+        slots,
+        offers,
     }))
 }
 

@@ -1,0 +1,389 @@
+//! The member's workspace: the concerns routed to them (filters, reply, internal notes,
+//! re-routing requests, opinion-report drafts), the studio lead's reception log, and the
+//! services they provide.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, RawQuery, State as S};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use lianxin_domain::access::{AnswerConcerns, RecordReception, RecordService};
+use lianxin_domain::concern::Status;
+use lianxin_service::concerns::intake::{FormOptions, form_options};
+use lianxin_service::concerns::steps::{self, Reply};
+use lianxin_service::concerns::views::{self, Lines, StaffView};
+use lianxin_service::store::concerns::Filter;
+use lianxin_service::store::studios::{OfferRow, ServiceBookingRow};
+use lianxin_service::{Error, studio_work};
+
+use super::{Nav, page};
+use crate::State;
+use crate::api::query_pairs;
+use crate::error::PageError;
+use crate::session::{Auth, CsrfForm, PageAuth};
+
+type PageResult = Result<Response, PageError>;
+
+pub fn routes() -> Router<State> {
+    Router::new()
+        .route("/me/concerns", get(inbox))
+        .route("/me/concerns/{id}", get(detail))
+        .route("/me/concerns/{id}/reply", post(reply))
+        .route("/me/concerns/{id}/reroute", post(request_reroute))
+        .route("/me/concerns/{id}/attachments/{aid}", get(attachment))
+        .route("/me/reports", get(reports).post(draft_report))
+        .route("/me/mine", get(mine))
+        .route("/me/studio/{id}", get(studio_log))
+        .route("/me/studio/{id}/visits", post(add_visit))
+        .route("/me/visits/{id}/concern", post(visit_to_concern))
+        .route("/me/services/{id}", get(service_work).post(record_delivery))
+}
+
+pub fn id_of(s: &str) -> Result<i64, PageError> {
+    s.parse()
+        .map_err(|_| PageError(Error::not_found("page.not_found", "页面不存在")))
+}
+
+/// Filters from a query string: status, category, sector, overdue.
+pub fn filter_of(pairs: &[(String, String)]) -> Filter {
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(x, _)| x == k)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    };
+    let int = |k: &str| get(k).and_then(|v| v.parse::<i64>().ok());
+    let date = |k: &str| {
+        get(k)
+            .and_then(|v| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| d.and_utc())
+    };
+    Filter {
+        status: get("status")
+            .and_then(Status::parse)
+            .map(|s| s.code().to_string()),
+        category_id: int("category_id"),
+        sector_id: int("sector_id"),
+        studio_id: int("studio_id"),
+        member_id: int("member_id"),
+        overdue_at: get("overdue").map(|_| Utc::now()),
+        from: date("from"),
+        to: date("to").map(|d| d + chrono::Duration::days(1)),
+        ..Filter::default()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct Inbox {
+    nav: Nav,
+    lines: Lines,
+    options: FormOptions,
+    statuses: Vec<(&'static str, &'static str)>,
+    q: Vec<(String, String)>,
+}
+
+impl Inbox {
+    fn q(&self, k: &str) -> &str {
+        self.q
+            .iter()
+            .find(|(x, _)| x == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+}
+
+pub fn statuses() -> Vec<(&'static str, &'static str)> {
+    Status::ALL.iter().map(|s| (s.code(), s.label())).collect()
+}
+
+async fn inbox(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuery) -> PageResult {
+    let g = a.actor.grant::<AnswerConcerns>()?;
+    let pairs = query_pairs(q).map_err(|e| PageError(e.0))?;
+    let page_no = pairs
+        .iter()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(1);
+    let lines = views::inbox(&state.app, &g, &filter_of(&pairs), page_no).await?;
+    let options = form_options(&state.app, a.actor.committee_id).await?;
+    Ok(page(&Inbox {
+        nav: Nav::for_auth(Some(&a)),
+        lines,
+        options,
+        statuses: statuses(),
+        q: pairs,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "concern_member.html")]
+struct Detail {
+    nav: Nav,
+    v: StaffView,
+    saved: bool,
+    error: String,
+}
+
+async fn detail_page(state: &State, a: &Auth, id: i64, saved: bool, error: String) -> PageResult {
+    let g = a.actor.grant::<AnswerConcerns>()?;
+    let v = views::for_member(&state.app, &g, id).await?;
+    let status = if error.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::CONFLICT
+    };
+    let mut r = page(&Detail {
+        nav: Nav::for_auth(Some(a)),
+        v,
+        saved,
+        error,
+    });
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+async fn detail(
+    S(state): S<State>,
+    PageAuth(a): PageAuth,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> PageResult {
+    detail_page(
+        &state,
+        &a,
+        id_of(&id)?,
+        q.is_some_and(|q| q.contains("saved")),
+        String::new(),
+    )
+    .await
+}
+
+/// After a step: back to the page, or the page with the reason.
+async fn after(
+    state: &State,
+    a: &Auth,
+    id: i64,
+    r: lianxin_service::Result<()>,
+    back: String,
+) -> PageResult {
+    match r {
+        Ok(()) => Ok(Redirect::to(&back).into_response()),
+        Err(e @ (Error::Conflict { .. } | Error::Invalid(_))) => {
+            let status = crate::error::status_of(&e);
+            let mut res = detail_page(state, a, id, false, crate::error::describe(&e).1).await?;
+            *res.status_mut() = status;
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn reply(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+    let id = id_of(&id)?;
+    let g = f.auth.actor.grant::<AnswerConcerns>()?;
+    let how = match f.form.get("how") {
+        Some("answer") => Reply::Answer,
+        Some("note") => Reply::InternalNote,
+        _ => Reply::Public,
+    };
+    let r = steps::reply(&state.app, &g, id, f.form.get("body").unwrap_or(""), how).await;
+    after(&state, &f.auth, id, r, format!("/me/concerns/{id}?saved=1")).await
+}
+
+async fn request_reroute(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+    let id = id_of(&id)?;
+    let g = f.auth.actor.grant::<AnswerConcerns>()?;
+    let r = steps::request_reroute(&state.app, &g, id, f.form.get("reason").unwrap_or("")).await;
+    after(&state, &f.auth, id, r, format!("/me/concerns/{id}?saved=1")).await
+}
+
+/// An attachment, for the member handling the concern or the office.
+async fn attachment(
+    S(state): S<State>,
+    PageAuth(a): PageAuth,
+    Path((id, aid)): Path<(String, String)>,
+) -> PageResult {
+    let (mime, bytes) = views::attachment(&state.app, &a.actor, id_of(&id)?, id_of(&aid)?).await?;
+    let mut r = bytes.into_response();
+    if let Ok(v) = HeaderValue::from_str(&mime) {
+        r.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    // Shown as a download or inline image, never as a page that could run script.
+    r.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("inline"),
+    );
+    Ok(r)
+}
+
+#[derive(Template)]
+#[template(path = "my_reports.html")]
+struct Reports {
+    nav: Nav,
+    reports: Vec<(i64, String, String, DateTime<Utc>)>,
+    saved: bool,
+}
+
+async fn reports(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuery) -> PageResult {
+    let g = a.actor.grant::<AnswerConcerns>()?;
+    let reports = views::my_reports(&state.app, &g).await?;
+    Ok(page(&Reports {
+        nav: Nav::for_auth(Some(&a)),
+        reports,
+        saved: q.is_some_and(|q| q.contains("saved")),
+    }))
+}
+
+async fn draft_report(S(state): S<State>, f: CsrfForm) -> PageResult {
+    let g = f.auth.actor.grant::<AnswerConcerns>()?;
+    let ids: Vec<i64> = f
+        .form
+        .0
+        .iter()
+        .filter(|(k, _)| k == "concern_id")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    views::draft_opinion_report(&state.app, &g, &ids).await?;
+    Ok(Redirect::to("/me/reports?saved=1").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "my_concerns.html")]
+struct Mine {
+    nav: Nav,
+    lines: Lines,
+}
+
+/// A registered person's own concerns.
+async fn mine(S(state): S<State>, PageAuth(a): PageAuth) -> PageResult {
+    let lines = views::mine(&state.app, &a.actor).await?;
+    Ok(page(&Mine {
+        nav: Nav::for_auth(Some(&a)),
+        lines,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "studio_log.html")]
+struct StudioLog {
+    nav: Nav,
+    studio_id: i64,
+    studio: String,
+    log: studio_work::Log,
+    options: FormOptions,
+    today: String,
+    saved: bool,
+}
+
+async fn studio_log(
+    S(state): S<State>,
+    PageAuth(a): PageAuth,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> PageResult {
+    let id = id_of(&id)?;
+    let g = a.actor.grant::<RecordReception>()?;
+    let log = studio_work::log(&state.app, &g, id).await?;
+    let studio = lianxin_service::records::public_get(
+        &state.app,
+        a.actor.committee_id,
+        &lianxin_domain::schema::STUDIO,
+        id,
+    )
+    .await?
+    .title;
+    Ok(page(&StudioLog {
+        nav: Nav::for_auth(Some(&a)),
+        studio_id: id,
+        studio,
+        log,
+        options: form_options(&state.app, a.actor.committee_id).await?,
+        today: studio_work::today(),
+        saved: q.is_some_and(|q| q.contains("saved")),
+    }))
+}
+
+async fn add_visit(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+    let id = id_of(&id)?;
+    let g = f.auth.actor.grant::<RecordReception>()?;
+    let get = |k: &str| f.form.get(k).unwrap_or("");
+    let v = studio_work::VisitInput {
+        visited_on: get("visited_on"),
+        member_id: get("member_id").parse().ok(),
+        visitor: get("visitor"),
+        topic: get("topic"),
+        summary: get("summary"),
+        outcome: get("outcome"),
+    };
+    studio_work::log_visit(&state.app, &g, id, &v).await?;
+    Ok(Redirect::to(&format!("/me/studio/{id}?saved=1")).into_response())
+}
+
+async fn visit_to_concern(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+    let g = f.auth.actor.grant::<RecordReception>()?;
+    let category = f
+        .form
+        .get("category_id")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let code = studio_work::visit_to_concern(
+        &state.app,
+        &g,
+        id_of(&id)?,
+        category,
+        f.form.get("area").unwrap_or(""),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/c/{code}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "service_work.html")]
+struct ServiceWork {
+    nav: Nav,
+    offer: OfferRow,
+    bookings: Vec<ServiceBookingRow>,
+    deliveries: Vec<(String, i64, String)>,
+    today: String,
+    saved: bool,
+}
+
+async fn service_work(
+    S(state): S<State>,
+    PageAuth(a): PageAuth,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> PageResult {
+    let g = a.actor.grant::<RecordService>()?;
+    let (offer, bookings, deliveries) =
+        studio_work::offer_work(&state.app, &g, id_of(&id)?).await?;
+    Ok(page(&ServiceWork {
+        nav: Nav::for_auth(Some(&a)),
+        offer,
+        bookings,
+        deliveries,
+        today: studio_work::today(),
+        saved: q.is_some_and(|q| q.contains("saved")),
+    }))
+}
+
+async fn record_delivery(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+    let id = id_of(&id)?;
+    let g = f.auth.actor.grant::<RecordService>()?;
+    let get = |k: &str| f.form.get(k).unwrap_or("");
+    studio_work::record_delivery(
+        &state.app,
+        &g,
+        id,
+        get("delivered_on"),
+        get("people_count"),
+        get("summary"),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/me/services/{id}?saved=1")).into_response())
+}
