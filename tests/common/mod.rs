@@ -323,3 +323,105 @@ macro_rules! both_demo {
         on_both!(spawn_demo, $name, |$t| $body);
     };
 }
+
+/// The smallest valid PNG.
+pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89";
+
+impl TestApp {
+    /// Post the public concern form (multipart) without cookies, like a person on a phone.
+    pub async fn raise(
+        &self,
+        fields: &[(&str, &str)],
+        files: Vec<(&str, Vec<u8>)>,
+    ) -> reqwest::Response {
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        for (name, bytes) in files {
+            form = form.part(
+                "attachments",
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+            );
+        }
+        self.api
+            .post(self.url("/concerns"))
+            .multipart(form)
+            .send()
+            .await
+            .expect("post concern")
+    }
+
+    /// The tracking code from the redirect after a successful submission.
+    pub fn code_of(r: &reqwest::Response) -> String {
+        let loc = r
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        loc.trim_start_matches("/c/")
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// The id of a demo category by name.
+    pub async fn category(&self, name: &str) -> i64 {
+        let v: Value = self
+            .api
+            .get(self.url("/api/v1/public/concern-categories?per_page=100"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .and_then(|c| c["id"].as_i64())
+            .expect("category")
+    }
+
+    /// The concern behind a code, straight from the store.
+    pub async fn concern(&self, code: &str) -> lianxin_store::concerns::ConcernRow {
+        let mut conn = self.app.db.acquire().await.unwrap();
+        lianxin_store::concerns::by_code(&mut conn.conn(), code)
+            .await
+            .unwrap()
+            .expect("concern")
+    }
+
+    pub async fn concern_count(&self) -> i64 {
+        let mut conn = self.app.db.acquire().await.unwrap();
+        lianxin_store::concerns::list(&mut conn.conn(), 1, &Default::default(), 1, 0)
+            .await
+            .unwrap()
+            .1
+    }
+
+    /// Post a form from a page of ours, with that page's CSRF token.
+    pub async fn post_form(
+        &self,
+        c: &reqwest::Client,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let html = c
+            .get(self.url(page))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = hidden(&html, "_csrf");
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("_csrf", &csrf));
+        c.post(self.url(action)).form(&all).send().await.unwrap()
+    }
+}

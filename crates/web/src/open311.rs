@@ -70,7 +70,14 @@ fn render(
                 .map(|r| {
                     serde_json::Value::Object(
                         r.iter()
-                            .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone())))
+                            .map(|(k, v)| {
+                                // The spec's error code is a number; everything else is text.
+                                let value = match (*k, v.parse::<u16>()) {
+                                    ("code", Ok(n)) => serde_json::Value::from(n),
+                                    _ => serde_json::Value::String(v.clone()),
+                                };
+                                (k.to_string(), value)
+                            })
                             .collect(),
                     )
                 })

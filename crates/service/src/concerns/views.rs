@@ -514,3 +514,52 @@ pub async fn targets(
         all_titles(c, Res::HandlingUnit, committee_id).await?,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    fn timing(status: &str, rating: Option<&str>, reply_hours: Option<i64>) -> store::Timing {
+        let at = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        store::Timing {
+            status: status.into(),
+            category_id: 1,
+            submitted_at: at,
+            due_at: at + Duration::days(10),
+            first_reply_at: reply_hours.map(|h| at + Duration::hours(h)),
+            answered_at: None,
+            resolved_at: None,
+            rating: rating.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn satisfaction_needs_five_ratings() {
+        let cats: HashMap<i64, String> = [(1, "城乡建设".to_string())].into();
+        let mut t: Vec<store::Timing> = (0..4)
+            .map(|_| timing("answered", Some("satisfied"), Some(2)))
+            .collect();
+        let at = t[0].submitted_at;
+        let f = figures_of(&t, &cats, at);
+        assert_eq!((f.rated, f.satisfaction), (4, None));
+        t.push(timing("answered", Some("dissatisfied"), Some(4)));
+        let f = figures_of(&t, &cats, at);
+        assert_eq!(f.satisfaction, Some(0.8));
+        assert_eq!(f.hours_to_first_reply, Some(2.4));
+        assert_eq!(f.by_category, vec![("城乡建设".to_string(), 5)]);
+    }
+
+    #[test]
+    fn overdue_counts_only_pending() {
+        let cats = HashMap::new();
+        let t = vec![
+            timing("assigned", None, None),
+            timing("answered", None, Some(1)),
+        ];
+        let late = t[0].due_at + Duration::days(1);
+        assert_eq!(figures_of(&t, &cats, late).overdue, 1);
+        assert_eq!(figures_of(&t, &cats, t[0].submitted_at).overdue, 0);
+        assert_eq!(figures_of(&t, &cats, late).hours_to_resolution, None);
+    }
+}
