@@ -14,7 +14,7 @@ use lianxin_service::concerns::{steps, views};
 use lianxin_service::store::studios::ServiceBookingRow;
 use lianxin_service::{Error, overview, records, studio_work};
 
-use super::{Nav, page};
+use super::{Nav, filters, page};
 use crate::State;
 use crate::api::query_pairs;
 use crate::body::{FormPairs, WithStatus};

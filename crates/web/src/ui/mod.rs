@@ -45,6 +45,23 @@ async fn css() -> Response {
     r
 }
 
+/// Template filters: times are stored in UTC and shown in China's time (UTC+8, no daylight
+/// saving), e.g. `{{ c.submitted_at|cn("%Y-%m-%d %H:%M") }}`.
+pub mod filters {
+    use std::borrow::Borrow;
+
+    use chrono::{DateTime, FixedOffset, Utc};
+
+    pub fn cn<T: Borrow<DateTime<Utc>>>(
+        t: T,
+        _: &dyn askama::Values,
+        fmt: &str,
+    ) -> askama::Result<String> {
+        let china = FixedOffset::east_opt(8 * 3600).ok_or(askama::Error::Fmt)?;
+        Ok(t.borrow().with_timezone(&china).format(fmt).to_string())
+    }
+}
+
 /// The navigation a person sees: only what their role may use.
 #[derive(Debug, Clone, Default)]
 pub struct Nav {

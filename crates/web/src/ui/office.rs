@@ -19,7 +19,7 @@ use lianxin_service::store::stats::Overview;
 use lianxin_service::{Error, committees, events, overview, records, roster};
 
 use super::forms::{FormField, build, ref_options};
-use super::{Nav, page};
+use super::{Nav, filters, page};
 use crate::api::{query_pairs, roster_file};
 use crate::body::WithStatus;
 use crate::error::PageError;

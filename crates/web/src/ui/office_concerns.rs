@@ -15,7 +15,7 @@ use lianxin_service::store::concerns::MessageRow;
 use lianxin_service::{Error, open311};
 
 use super::workspace::{filter_of, id_of, statuses};
-use super::{Nav, page};
+use super::{Nav, filters, page};
 use crate::State;
 use crate::api::query_pairs;
 use crate::error::PageError;

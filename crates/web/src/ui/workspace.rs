@@ -18,7 +18,7 @@ use lianxin_service::store::concerns::Filter;
 use lianxin_service::store::studios::{OfferRow, ServiceBookingRow};
 use lianxin_service::{Error, studio_work};
 
-use super::{Nav, page};
+use super::{Nav, filters, page};
 use crate::State;
 use crate::api::query_pairs;
 use crate::error::PageError;
@@ -351,6 +351,14 @@ struct ServiceWork {
     deliveries: Vec<(String, i64, String)>,
     today: String,
     saved: bool,
+}
+
+impl ServiceWork {
+    fn rating_label(&self, code: &str) -> &'static str {
+        lianxin_domain::concern::Rating::parse(code)
+            .map(|r| r.label())
+            .unwrap_or("")
+    }
 }
 
 async fn service_work(
