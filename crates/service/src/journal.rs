@@ -24,6 +24,11 @@ pub async fn begin(db: &Db) -> Result<Tx> {
     Ok(db.begin_write().await?)
 }
 
+/// Open the transaction of a use case that only adds rows (see `Db::begin_append`).
+pub async fn begin_append(db: &Db) -> Result<Tx> {
+    Ok(db.begin_append().await?)
+}
+
 /// An event of a use case that emits several (`concern.submitted`, then `concern.assigned`),
 /// appended in order in its transaction; finish with [`commit_audit`].
 pub async fn event(
@@ -34,6 +39,7 @@ pub async fn event(
     subject: (&str, i64),
     payload: Value,
 ) -> Result<()> {
+    tx.lock_journal().await?;
     append_event(
         &mut tx.conn(),
         &NewEvent {
@@ -52,6 +58,7 @@ pub async fn event(
 
 /// Record the change (event + audit) and commit, all or nothing.
 pub async fn commit(mut tx: Tx, actor: &Actor, change: Change<'_>) -> Result<i64> {
+    tx.lock_journal().await?;
     let at = now();
     let event_id = append_event(
         &mut tx.conn(),
@@ -72,6 +79,7 @@ pub async fn commit(mut tx: Tx, actor: &Actor, change: Change<'_>) -> Result<i64
 
 /// Write the audit record and commit; the use case appended its events with [`event`].
 pub async fn commit_audit(mut tx: Tx, actor: &Actor, change: Change<'_>) -> Result<()> {
+    tx.lock_journal().await?;
     let at = now();
     let actor_name = format!("{}#{}", actor.username, actor.user_id);
     let subject = format!("{}:{}", change.subject_type, change.subject_id);

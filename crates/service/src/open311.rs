@@ -119,10 +119,12 @@ pub async fn post(app: &App, client_id: i64, committee_id: i64, p: &Post) -> Res
             Invalid::one("service_code", "open311.service_code", "缺少 service_code").into(),
         );
     }
-    let cat = services(app, committee_id)
-        .await?
-        .into_iter()
+    let routing = crate::concerns::routing(app, committee_id).await?;
+    let cat = routing
+        .categories
+        .iter()
         .find(|c| c.service_code == code)
+        .cloned()
         .ok_or_else(|| {
             Invalid::one(
                 "service_code",

@@ -59,8 +59,8 @@ const COLS: &str = "id, committee_id, code, title, detail, category_id, area, se
 pub async fn insert(c: &mut Conn<'_>, r: &ConcernRow) -> Result<i64> {
     let q = "INSERT INTO concerns (committee_id, code, title, detail, category_id, area, sector_id, person_name, \
              phone_enc, phone_index, phone_masked, publish, status, source, submitted_at, due_at, user_id, \
-             idempotency_key, open311_client_id, lat, lon, studio_id, member_id, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $15) \
+             idempotency_key, open311_client_id, lat, lon, studio_id, member_id, special_committee_id, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $15) \
              RETURNING id";
     on!(c, |x| sqlx::query_scalar(q)
         .bind(r.committee_id)
@@ -86,6 +86,7 @@ pub async fn insert(c: &mut Conn<'_>, r: &ConcernRow) -> Result<i64> {
         .bind(r.lon)
         .bind(r.studio_id)
         .bind(r.member_id)
+        .bind(r.special_committee_id)
         .fetch_one(&mut **x)
         .await)
     .map_err(Into::into)

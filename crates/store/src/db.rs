@@ -88,8 +88,10 @@ macro_rules! exec {
 
 /// A transaction: every use case that changes something runs in exactly one.
 pub enum Tx {
+    /// SQLite transactions are begun IMMEDIATE: they hold the one write lock throughout.
     Sqlite(Transaction<'static, Sqlite>),
-    Postgres(Transaction<'static, Postgres>),
+    /// The flag says whether this transaction holds the journal (audit head) lock yet.
+    Postgres(Transaction<'static, Postgres>, bool),
 }
 
 pub enum PoolConn {
@@ -110,13 +112,26 @@ impl Tx {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
             Tx::Sqlite(t) => Conn::Sqlite(t),
-            Tx::Postgres(t) => Conn::Postgres(t),
+            Tx::Postgres(t, _) => Conn::Postgres(t),
         }
     }
     pub async fn commit(self) -> Result<()> {
         match self {
             Tx::Sqlite(t) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
+            Tx::Postgres(t, _) => t.commit().await?,
+        }
+        Ok(())
+    }
+    /// Take the journal lock (the audit chain's head) if this transaction does not hold it:
+    /// events and audit records are appended under it, so event ids grow in commit order.
+    pub async fn lock_journal(&mut self) -> Result<()> {
+        if let Tx::Postgres(t, locked) = self
+            && !*locked
+        {
+            sqlx::query("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE")
+                .execute(&mut **t)
+                .await?;
+            *locked = true;
         }
         Ok(())
     }
@@ -215,30 +230,27 @@ impl Db {
     /// serialised in one order: event ids then grow in commit order (a reader with a cursor
     /// never misses an event committed late) and the audit chain has no forks.
     pub async fn begin_write(&self) -> Result<Tx> {
-        match self {
-            Db::Sqlite(p) => {
-                // IMMEDIATE takes SQLite's write lock now instead of failing on upgrade later.
-                let mut t = p.begin_with("BEGIN IMMEDIATE").await?;
-                sqlx::query("SELECT seq FROM audit_head WHERE id = 1")
-                    .execute(&mut *t)
-                    .await?;
-                Ok(Tx::Sqlite(t))
-            }
-            Db::Postgres(p) => {
-                let mut t = p.begin().await?;
-                sqlx::query("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE")
-                    .execute(&mut *t)
-                    .await?;
-                Ok(Tx::Postgres(t))
-            }
-        }
+        let mut tx = self.begin_append().await?;
+        tx.lock_journal().await?;
+        Ok(tx)
+    }
+
+    /// A transaction that only adds new rows (a new concern, a booking): it takes the journal
+    /// lock late, when it appends its events, so such transactions run side by side until then.
+    /// Anything that reads a row and changes it uses [`Db::begin_write`] instead.
+    pub async fn begin_append(&self) -> Result<Tx> {
+        Ok(match self {
+            // IMMEDIATE takes SQLite's write lock now instead of failing on upgrade later.
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?, false),
+        })
     }
 
     /// A read-only transaction, for a consistent view across several queries.
     pub async fn begin_read(&self) -> Result<Tx> {
         Ok(match self {
             Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?, false),
         })
     }
 

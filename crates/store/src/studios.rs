@@ -178,20 +178,31 @@ pub async fn visit(c: &mut Conn<'_>, committee_id: i64, id: i64) -> Result<Optio
     .map_err(Into::into)
 }
 
+/// Link a visit to the concern made from it; false if it was already linked.
 pub async fn link_visit_concern(
     c: &mut Conn<'_>,
     id: i64,
     concern_id: i64,
     at: DateTime<Utc>,
-) -> Result<()> {
-    let q = "UPDATE reception_visits SET concern_id = $1, updated_at = $2 WHERE id = $3";
-    exec!(c, |x| sqlx::query(q)
+) -> Result<bool> {
+    let q = "UPDATE reception_visits SET concern_id = $1, updated_at = $2 WHERE id = $3 AND concern_id IS NULL";
+    let n = exec!(c, |x| sqlx::query(q)
         .bind(concern_id)
         .bind(at)
         .bind(id)
         .execute(&mut **x)
         .await)?;
-    Ok(())
+    Ok(n == 1)
+}
+
+/// (studio, lead member) of every studio of a committee.
+pub async fn studio_leads(c: &mut Conn<'_>, committee_id: i64) -> Result<Vec<(i64, Option<i64>)>> {
+    let q = "SELECT id, lead_member_id FROM studios WHERE committee_id = $1";
+    on!(c, |x| sqlx::query_as(q)
+        .bind(committee_id)
+        .fetch_all(&mut **x)
+        .await)
+    .map_err(Into::into)
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]

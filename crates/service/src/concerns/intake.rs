@@ -8,13 +8,12 @@ use lianxin_domain::concern::{self as rules, Facts, Status, Target};
 use lianxin_domain::phone::Phone;
 use lianxin_domain::text::parse_text;
 use lianxin_store::concerns::{self as store, ConcernRow, NewMessage};
-use lianxin_store::records::existing;
 use rand::RngCore;
 use serde_json::json;
 
-use super::{assign, note, responsible_member, rules_of};
+use super::{assign, note};
 use crate::crypto::sha256_hex;
-use crate::journal::{Change, begin, commit_audit, event};
+use crate::journal::{Change, begin_append, commit_audit, event};
 use crate::{App, Error, Result, now};
 
 /// New concerns allowed per address per hour.
@@ -195,28 +194,17 @@ pub async fn submit(
         origin,
         Origin::Online | Origin::Studio(_) | Origin::Member(_)
     );
-    let mut tx = begin(&app.db).await?;
-    if limited
-        && store::intake_count(&mut tx.conn(), &ip_hash, at - Duration::hours(1)).await? >= PER_HOUR
-    {
-        return Err(Error::TooMany {
-            message: format!("提交过于频繁：每小时最多提交{PER_HOUR}条诉求，请稍后再试"),
-            retry_after_secs: 3600,
-        });
-    }
-    let categories = store::categories(&mut tx.conn(), committee_id).await?;
-    let Some(category) = categories.iter().find(|c| Some(c.id) == s.category_id) else {
+    // Everything intake reads comes from the versioned snapshot, outside the transaction.
+    let routing = super::routing(app, committee_id).await?;
+    let Some(category) = routing
+        .categories
+        .iter()
+        .find(|c| Some(c.id) == s.category_id)
+    else {
         return Err(Invalid::one("category_id", "invalid_ref", "所选诉求类别不存在").into());
     };
-    if let Some(sector) = s.sector_id
-        && existing(
-            &mut tx.conn(),
-            lianxin_domain::schema::Res::Sector,
-            committee_id,
-            &[sector],
-        )
-        .await?
-        .is_empty()
+    if s.sector_id
+        .is_some_and(|sector| !routing.sectors.contains(&sector))
     {
         return Err(Invalid::one("sector_id", "invalid_ref", "所选界别不存在").into());
     }
@@ -264,6 +252,49 @@ pub async fn submit(
         lon: s.lon,
         updated_at: at,
     };
+    // Route at once: the page it came from, else the committee's rules.
+    let (target, decided_by, rule_id) = match origin {
+        Origin::Studio(id) => (
+            Some(Target::Studio(id)),
+            "提交页面（工作室）".to_string(),
+            None,
+        ),
+        Origin::Reception(id, _) => (Some(Target::Studio(id)), "工作室接待".to_string(), None),
+        Origin::Member(id) => (
+            Some(Target::Member(id)),
+            "提交页面（委员）".to_string(),
+            None,
+        ),
+        Origin::Online | Origin::Open311(_) => {
+            let facts = Facts {
+                category_id: row.category_id,
+                area: &row.area,
+                sector_id: row.sector_id,
+            };
+            match lianxin_domain::concern::route(&routing.rules, &facts) {
+                Some(r) => (Some(r.target), format!("分办规则 #{}", r.id), Some(r.id)),
+                None => (None, String::new(), None),
+            }
+        }
+    };
+    if let Some(t) = target {
+        row.status = rules::apply(Status::Submitted, rules::Step::Assign, at, None)
+            .map_err(|e| Error::conflict(e.code, e.message))?
+            .code()
+            .into();
+        assign(&mut row, t);
+    }
+
+    // Intake only adds rows: the journal lock is taken late, at the events.
+    let mut tx = begin_append(&app.db).await?;
+    if limited
+        && store::intake_count(&mut tx.conn(), &ip_hash, at - Duration::hours(1)).await? >= PER_HOUR
+    {
+        return Err(Error::TooMany {
+            message: format!("提交过于频繁：每小时最多提交{PER_HOUR}条诉求，请稍后再试"),
+            retry_after_secs: 3600,
+        });
+    }
     row.id = match store::insert(&mut tx.conn(), &row).await {
         Ok(id) => id,
         // The same idempotency key raced us: the other request's concern is the answer.
@@ -287,11 +318,14 @@ pub async fn submit(
     if limited {
         store::log_intake(&mut tx.conn(), &ip_hash, at).await?;
     }
-    if let Origin::Reception(_, visit) = origin {
-        lianxin_store::studios::link_visit_concern(&mut tx.conn(), visit, row.id, at).await?;
+    if let Origin::Reception(_, visit) = origin
+        && !lianxin_store::studios::link_visit_concern(&mut tx.conn(), visit, row.id, at).await?
+    {
+        return Err(Error::conflict(
+            "visit.already_concern",
+            "该接待记录已转为诉求",
+        ));
     }
-    let system = system_actor(committee_id);
-    let actor = user.unwrap_or(&system);
     note(
         &mut tx.conn(),
         &row,
@@ -302,70 +336,15 @@ pub async fn submit(
         "群众",
     )
     .await?;
-    let submitted = json!({"concern_id": row.id, "category_id": row.category_id, "sector_id": row.sector_id,
-        "source": row.source, "attachments": v.files.len()});
-    event(
-        &mut tx,
-        actor,
-        committee_id,
-        "concern.submitted",
-        ("concern", row.id),
-        submitted.clone(),
-    )
-    .await?;
-
-    // Route at once: the page it came from, else the committee's rules.
-    let (target, decided_by, rule_id) = match origin {
-        Origin::Studio(id) => (
-            Some(Target::Studio(id)),
-            "提交页面（工作室）".to_string(),
-            None,
-        ),
-        Origin::Reception(id, _) => (Some(Target::Studio(id)), "工作室接待".to_string(), None),
-        Origin::Member(id) => (
-            Some(Target::Member(id)),
-            "提交页面（委员）".to_string(),
-            None,
-        ),
-        Origin::Online | Origin::Open311(_) => {
-            let rules = rules_of(store::rules(&mut tx.conn(), committee_id).await?);
-            let facts = Facts {
-                category_id: row.category_id,
-                area: &row.area,
-                sector_id: row.sector_id,
-            };
-            match lianxin_domain::concern::route(&rules, &facts) {
-                Some(r) => (Some(r.target), format!("分办规则 #{}", r.id), Some(r.id)),
-                None => (None, String::new(), None),
-            }
-        }
-    };
-    if let Some(target) = target {
-        row.status = rules::apply(Status::Submitted, rules::Step::Assign, at, None)
-            .map_err(|e| Error::conflict(e.code, e.message))?
-            .code()
-            .into();
-        assign(&mut row, target);
-        store::save(&mut tx.conn(), &row).await?;
-        let whom = super::views::target_label(&mut tx.conn(), committee_id, target).await?;
+    if let Some(t) = target {
         note(
             &mut tx.conn(),
             &row,
             "assigned",
             true,
-            &format!("已分派至{whom}"),
+            &format!("已分派至{}", routing.label(t)),
             None,
             &decided_by,
-        )
-        .await?;
-        let member = responsible_member(&mut tx.conn(), &row).await?;
-        event(
-            &mut tx,
-            actor,
-            committee_id,
-            "concern.assigned",
-            ("concern", row.id),
-            json!({"concern_id": row.id, "target": target, "member_id": member, "rule_id": rule_id, "decided_by": decided_by}),
         )
         .await?;
     }
@@ -384,6 +363,32 @@ pub async fn submit(
             concern_id: Some(row.id),
         };
         store::queue_message(&mut tx.conn(), &msg, at).await?;
+    }
+    let system = system_actor(committee_id);
+    let actor = user.unwrap_or(&system);
+    let submitted = json!({"concern_id": row.id, "category_id": row.category_id, "sector_id": row.sector_id,
+        "source": row.source, "attachments": v.files.len()});
+    event(
+        &mut tx,
+        actor,
+        committee_id,
+        "concern.submitted",
+        ("concern", row.id),
+        submitted.clone(),
+    )
+    .await?;
+    if let Some(t) = target {
+        let payload = json!({"concern_id": row.id, "target": t, "member_id": routing.responsible(t),
+            "rule_id": rule_id, "decided_by": decided_by});
+        event(
+            &mut tx,
+            actor,
+            committee_id,
+            "concern.assigned",
+            ("concern", row.id),
+            payload,
+        )
+        .await?;
     }
     let change = Change {
         committee_id,

@@ -16,6 +16,78 @@ use lianxin_store::studios;
 
 use crate::{Error, Result, now};
 
+/// What intake needs to route a concern, read once per data version (see `cache.rs`):
+/// categories, rules, sectors, the names of studios, members and special committees, and
+/// each studio's lead.
+pub struct Routing {
+    pub categories: Vec<store::CategoryRow>,
+    pub rules: Vec<Rule>,
+    pub sectors: Vec<i64>,
+    names: std::collections::HashMap<(u8, i64), String>,
+    leads: std::collections::HashMap<i64, Option<i64>>,
+}
+
+fn kind_of(t: Target) -> (u8, i64) {
+    match t {
+        Target::Studio(i) => (0, i),
+        Target::Member(i) => (1, i),
+        Target::SpecialCommittee(i) => (2, i),
+    }
+}
+
+impl Routing {
+    pub fn label(&self, t: Target) -> String {
+        let name = self.names.get(&kind_of(t)).cloned().unwrap_or_default();
+        if matches!(t, Target::Member(_)) {
+            format!("{name}委员")
+        } else {
+            name
+        }
+    }
+    /// The member who answers for a concern routed to `t`.
+    pub fn responsible(&self, t: Target) -> Option<i64> {
+        match t {
+            Target::Member(m) => Some(m),
+            Target::Studio(s) => self.leads.get(&s).copied().flatten(),
+            Target::SpecialCommittee(_) => None,
+        }
+    }
+}
+
+pub async fn routing(app: &crate::App, committee_id: i64) -> Result<std::sync::Arc<Routing>> {
+    use lianxin_domain::schema::Res;
+    use lianxin_store::records::all_titles;
+    app.cached(format!("routing|{committee_id}"), || async move {
+        let mut conn = app.db.acquire().await?;
+        let c = &mut conn.conn();
+        let mut names = std::collections::HashMap::new();
+        for (kind, res) in [
+            (0u8, Res::Studio),
+            (1, Res::Member),
+            (2, Res::SpecialCommittee),
+        ] {
+            for (id, name) in all_titles(c, res, committee_id).await? {
+                names.insert((kind, id), name);
+            }
+        }
+        Ok(Routing {
+            categories: store::categories(c, committee_id).await?,
+            rules: rules_of(store::rules(c, committee_id).await?),
+            sectors: all_titles(c, Res::Sector, committee_id)
+                .await?
+                .into_iter()
+                .map(|s| s.0)
+                .collect(),
+            names,
+            leads: studios::studio_leads(c, committee_id)
+                .await?
+                .into_iter()
+                .collect(),
+        })
+    })
+    .await
+}
+
 pub(crate) fn not_found() -> Error {
     Error::not_found("concern.not_found", "未找到该诉求")
 }

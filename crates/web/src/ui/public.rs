@@ -28,6 +28,7 @@ pub fn routes() -> Router<State> {
         .route("/members", get(directory))
         .route("/members/{id}", get(profile))
         .route("/members/{id}/photo", get(photo))
+        .route("/members/{id}/qr.svg", get(member_qr))
         .route("/studios", get(studios))
         .route("/studios/{id}", get(studio))
         .route("/studios/{id}/qr.svg", get(studio_qr))
@@ -236,16 +237,9 @@ async fn studio(
     }))
 }
 
-/// The studio's QR code: its public page's URL, as SVG for print and screens alike.
-async fn studio_qr(
-    S(state): S<State>,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> PageResult {
-    let cid = public_committee(&state, &pairs(q)?).await?;
-    let id = id_of(&id)?;
-    public_get(&state.app, cid, &STUDIO, id).await?;
-    let code = QrCode::new(studio_url(&state, id).as_bytes()).map_err(Error::internal)?;
+/// An SVG QR code of a public URL, for print and screens alike.
+fn qr_svg(url: &str) -> PageResult {
+    let code = QrCode::new(url.as_bytes()).map_err(Error::internal)?;
     let svg = code
         .render::<svg::Color>()
         .min_dimensions(240, 240)
@@ -257,4 +251,31 @@ async fn studio_qr(
         HeaderValue::from_static("image/svg+xml"),
     );
     Ok(r)
+}
+
+/// The studio's QR code: its public page's URL.
+async fn studio_qr(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> PageResult {
+    let cid = public_committee(&state, &pairs(q)?).await?;
+    let id = id_of(&id)?;
+    public_get(&state.app, cid, &STUDIO, id).await?;
+    qr_svg(&studio_url(&state, id))
+}
+
+/// A member's QR code (亮明身份): their profile, where people raise a concern with them.
+async fn member_qr(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> PageResult {
+    let cid = public_committee(&state, &pairs(q)?).await?;
+    let id = id_of(&id)?;
+    public_get(&state.app, cid, &MEMBER, id).await?;
+    qr_svg(&format!(
+        "{}/members/{id}",
+        state.public_url.trim_end_matches('/')
+    ))
 }
