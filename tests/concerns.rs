@@ -918,3 +918,25 @@ both_demo!(a_registered_person_sees_their_own_concerns, |t| {
         .unwrap();
     assert!(page.contains("满意率") && page.contains("平均首次答复"));
 });
+
+both_demo!(a_new_routing_rule_applies_to_the_next_concern, |t| {
+    let cat = t.category("交通运输").await;
+    let cat_s = cat.to_string();
+    // Warm the routing snapshot, then change the rules.
+    let r = t.raise(&basic(&cat_s, "外地"), vec![]).await;
+    let before = t.concern(&TestApp::code_of(&r)).await;
+    assert!(before.special_committee_id.is_some());
+    let office = t.token("office").await;
+    let body =
+        serde_json::json!({"category_id": cat, "studio_id": 6, "note": "交通问题交高新区工作室"});
+    let (s, rule) = t.post(&office, "/api/v1/routing-rules", &body).await;
+    assert_eq!(s, 201, "{rule}");
+    let r = t.raise(&basic(&cat_s, "外地"), vec![]).await;
+    let after = t.concern(&TestApp::code_of(&r)).await;
+    assert_eq!(after.studio_id, Some(6));
+    // A rule needs exactly one target.
+    let two = serde_json::json!({"category_id": cat, "studio_id": 6, "member_id": 3});
+    let (s, v) = t.post(&office, "/api/v1/routing-rules", &two).await;
+    assert_eq!(s, 422);
+    assert_eq!(v["error"]["code"], "validation.routing_rule.one_target");
+});

@@ -77,9 +77,26 @@ pub async fn commit(mut tx: Tx, actor: &Actor, change: Change<'_>) -> Result<i64
     Ok(event_id)
 }
 
+/// Changes that never alter the organisation, its categories, rules or keys: they leave the
+/// organisation's version alone, so caches of it survive the busy stream of concerns. Any
+/// other change bumps it — a kind missing here costs cache hits, never correctness.
+fn leaves_organisation(kind: &str) -> bool {
+    kind.starts_with("concern.")
+        || kind.starts_with("reception.")
+        || kind.starts_with("service.")
+        || kind.starts_with("opinion.")
+        || matches!(
+            kind,
+            "user.logged_in" | "user.logged_out" | "member.phone_viewed" | "member.roster_exported"
+        )
+}
+
 /// Write the audit record and commit; the use case appended its events with [`event`].
 pub async fn commit_audit(mut tx: Tx, actor: &Actor, change: Change<'_>) -> Result<()> {
     tx.lock_journal().await?;
+    if !leaves_organisation(change.kind) {
+        lianxin_store::journal::bump_organisation_version(&mut tx.conn()).await?;
+    }
     let at = now();
     let actor_name = format!("{}#{}", actor.username, actor.user_id);
     let subject = format!("{}:{}", change.subject_type, change.subject_id);

@@ -75,6 +75,18 @@ pub async fn head_event_id(c: &mut Conn<'_>) -> Result<i64> {
     on!(c, |x| sqlx::query_scalar(q).fetch_one(&mut **x).await).map_err(Into::into)
 }
 
+/// The organisation's version: changes with every change to it (not with concerns).
+pub async fn organisation_version(c: &mut Conn<'_>) -> Result<i64> {
+    let q = "SELECT value FROM versions WHERE name = 'organisation'";
+    on!(c, |x| sqlx::query_scalar(q).fetch_one(&mut **x).await).map_err(Into::into)
+}
+
+pub async fn bump_organisation_version(c: &mut Conn<'_>) -> Result<()> {
+    let q = "UPDATE versions SET value = value + 1 WHERE name = 'organisation'";
+    exec!(c, |x| sqlx::query(q).execute(&mut **x).await)?;
+    Ok(())
+}
+
 /// Where a consumer has read up to (0 before its first event).
 pub async fn cursor(c: &mut Conn<'_>, consumer: &str) -> Result<i64> {
     let q = "SELECT position FROM event_cursors WHERE consumer = $1";

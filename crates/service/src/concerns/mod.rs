@@ -57,7 +57,7 @@ impl Routing {
 pub async fn routing(app: &crate::App, committee_id: i64) -> Result<std::sync::Arc<Routing>> {
     use lianxin_domain::schema::Res;
     use lianxin_store::records::all_titles;
-    app.cached(format!("routing|{committee_id}"), || async move {
+    app.cached_organisation(format!("routing|{committee_id}"), || async move {
         let mut conn = app.db.acquire().await?;
         let c = &mut conn.conn();
         let mut names = std::collections::HashMap::new();
