@@ -2,7 +2,7 @@
 //! the change, then it commits. Nothing else commits a write transaction.
 
 use lianxin_domain::access::Actor;
-use lianxin_store::journal::{NewAudit, NewEvent, append_audit, append_event};
+use lianxin_store::journal::{NewAudit, NewEvent, append_audit, append_event, append_events};
 use lianxin_store::{Db, Tx};
 use serde_json::Value;
 
@@ -29,30 +29,27 @@ pub async fn begin_append(db: &Db) -> Result<Tx> {
     Ok(db.begin_append().await?)
 }
 
-/// An event of a use case that emits several (`concern.submitted`, then `concern.assigned`),
-/// appended in order in its transaction; finish with [`commit_audit`].
-pub async fn event(
+/// The events of a use case that emits several (`concern.submitted`, then
+/// `concern.assigned`), appended in order in one statement; finish with [`commit_audit`].
+pub async fn events(
     tx: &mut Tx,
     actor: &Actor,
     committee_id: i64,
-    kind: &str,
-    subject: (&str, i64),
-    payload: Value,
+    list: &[(&str, (&str, i64), Value)],
 ) -> Result<()> {
     tx.lock_journal().await?;
-    append_event(
-        &mut tx.conn(),
-        &NewEvent {
+    let rows: Vec<NewEvent<'_>> = list
+        .iter()
+        .map(|(kind, (subject_type, subject_id), payload)| NewEvent {
             committee_id,
             kind,
             actor_user_id: (actor.user_id > 0).then_some(actor.user_id),
-            subject_type: subject.0,
-            subject_id: subject.1,
+            subject_type,
+            subject_id: *subject_id,
             payload: payload.to_string(),
-        },
-        now(),
-    )
-    .await?;
+        })
+        .collect();
+    append_events(&mut tx.conn(), &rows, now()).await?;
     Ok(())
 }
 
@@ -98,10 +95,12 @@ pub async fn commit_audit(mut tx: Tx, actor: &Actor, change: Change<'_>) -> Resu
         lianxin_store::journal::bump_organisation_version(&mut tx.conn()).await?;
     }
     let at = now();
+    let head = tx.lock_journal().await?;
     let actor_name = format!("{}#{}", actor.username, actor.user_id);
     let subject = format!("{}:{}", change.subject_type, change.subject_id);
     append_audit(
         &mut tx.conn(),
+        &head,
         &NewAudit {
             at: &at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             actor: &actor_name,

@@ -373,6 +373,53 @@ pub async fn add_update(c: &mut Conn<'_>, u: &NewUpdate<'_>, at: DateTime<Utc>) 
     Ok(())
 }
 
+/// Several history entries of one concern in one statement.
+pub async fn add_updates(
+    c: &mut Conn<'_>,
+    list: &[NewUpdate<'_>],
+    at: DateTime<Utc>,
+) -> Result<()> {
+    if list.is_empty() {
+        return Ok(());
+    }
+    let mut params = Vec::new();
+    let mut rows = Vec::new();
+    for u in list {
+        let n = params.len();
+        rows.push(format!(
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4,
+            n + 5,
+            n + 6,
+            n + 7,
+            n + 8
+        ));
+        params.push(Param::Int(u.concern_id));
+        params.push(Param::Text(u.kind.to_string()));
+        params.push(Param::Bool(u.public));
+        params.push(Param::Text(u.body.to_string()));
+        params.push(
+            u.status_after
+                .map(|s| Param::Text(s.to_string()))
+                .unwrap_or(Param::NullText),
+        );
+        params.push(u.actor_user_id.map(Param::Int).unwrap_or(Param::NullInt));
+        params.push(Param::Text(u.actor_label.to_string()));
+        params.push(Param::Time(at));
+    }
+    let q = format!(
+        "INSERT INTO concern_updates (concern_id, kind, public, body, status_after, actor_user_id, actor_label, created_at) VALUES {}",
+        rows.join(", ")
+    );
+    exec!(c, |x| bind_params!(sqlx::query(AssertSqlSafe(q)), &params)
+        .execute(&mut **x)
+        .await)?;
+    Ok(())
+}
+
 pub async fn updates(
     c: &mut Conn<'_>,
     concern_id: i64,

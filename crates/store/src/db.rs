@@ -89,10 +89,14 @@ macro_rules! exec {
 /// A transaction: every use case that changes something runs in exactly one.
 pub enum Tx {
     /// SQLite transactions are begun IMMEDIATE: they hold the one write lock throughout.
-    Sqlite(Transaction<'static, Sqlite>),
-    /// The flag says whether this transaction holds the journal (audit head) lock yet.
-    Postgres(Transaction<'static, Postgres>, bool),
+    /// The head is the audit chain's (seq, hash) once this transaction has read it.
+    Sqlite(Transaction<'static, Sqlite>, Option<Head>),
+    /// On PostgreSQL the head is read with `FOR UPDATE`: having it means holding the lock.
+    Postgres(Transaction<'static, Postgres>, Option<Head>),
 }
+
+/// The audit chain's head: the newest record's sequence number and hash.
+pub type Head = (i64, String);
 
 pub enum PoolConn {
     Sqlite(sqlx::pool::PoolConnection<Sqlite>),
@@ -111,29 +115,43 @@ impl PoolConn {
 impl Tx {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
-            Tx::Sqlite(t) => Conn::Sqlite(t),
+            Tx::Sqlite(t, _) => Conn::Sqlite(t),
             Tx::Postgres(t, _) => Conn::Postgres(t),
         }
     }
     pub async fn commit(self) -> Result<()> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(t, _) => t.commit().await?,
             Tx::Postgres(t, _) => t.commit().await?,
         }
         Ok(())
     }
-    /// Take the journal lock (the audit chain's head) if this transaction does not hold it:
-    /// events and audit records are appended under it, so event ids grow in commit order.
-    pub async fn lock_journal(&mut self) -> Result<()> {
-        if let Tx::Postgres(t, locked) = self
-            && !*locked
-        {
-            sqlx::query("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE")
-                .execute(&mut **t)
-                .await?;
-            *locked = true;
+    /// Take the journal lock and read the audit head, once per transaction: events and the
+    /// audit record are appended under it, so event ids grow in commit order.
+    pub async fn lock_journal(&mut self) -> Result<Head> {
+        match self {
+            Tx::Sqlite(t, head) => match head {
+                Some(h) => Ok(h.clone()),
+                None => {
+                    let h: Head = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+                        .fetch_one(&mut **t)
+                        .await?;
+                    *head = Some(h.clone());
+                    Ok(h)
+                }
+            },
+            Tx::Postgres(t, head) => match head {
+                Some(h) => Ok(h.clone()),
+                None => {
+                    let h: Head =
+                        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
+                            .fetch_one(&mut **t)
+                            .await?;
+                    *head = Some(h.clone());
+                    Ok(h)
+                }
+            },
         }
-        Ok(())
     }
 }
 
@@ -241,16 +259,16 @@ impl Db {
     pub async fn begin_append(&self) -> Result<Tx> {
         Ok(match self {
             // IMMEDIATE takes SQLite's write lock now instead of failing on upgrade later.
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?, false),
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, None),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?, None),
         })
     }
 
     /// A read-only transaction, for a consistent view across several queries.
     pub async fn begin_read(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?, false),
+            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?, None),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?, None),
         })
     }
 

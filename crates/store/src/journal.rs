@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use lianxin_domain::audit::{AuditContent, chain_hash};
 
-use crate::db::{Conn, Result};
-use crate::{exec, on};
+use crate::db::{Conn, Param, Result};
+use crate::{bind_params, exec, on};
 
 pub struct NewEvent<'a> {
     pub committee_id: i64,
@@ -41,6 +41,50 @@ pub async fn append_event(c: &mut Conn<'_>, e: &NewEvent<'_>, now: DateTime<Utc>
         .fetch_one(&mut **x)
         .await)
     .map_err(Into::into)
+}
+
+/// Append several events in one statement, in order.
+pub async fn append_events(
+    c: &mut Conn<'_>,
+    events: &[NewEvent<'_>],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut params = Vec::new();
+    let mut rows = Vec::new();
+    for e in events {
+        let n = params.len();
+        rows.push(format!(
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4,
+            n + 5,
+            n + 6,
+            n + 7
+        ));
+        params.push(Param::Int(e.committee_id));
+        params.push(Param::Text(e.kind.to_string()));
+        params.push(e.actor_user_id.map(Param::Int).unwrap_or(Param::NullInt));
+        params.push(Param::Text(e.subject_type.to_string()));
+        params.push(Param::Int(e.subject_id));
+        params.push(Param::Text(e.payload.clone()));
+        params.push(Param::Time(now));
+    }
+    let q = format!(
+        "INSERT INTO events (committee_id, kind, actor_user_id, subject_type, subject_id, payload, occurred_at) VALUES {}",
+        rows.join(", ")
+    );
+    exec!(c, |x| bind_params!(
+        sqlx::query(sqlx::AssertSqlSafe(q)),
+        &params
+    )
+    .execute(&mut **x)
+    .await)?;
+    Ok(())
 }
 
 pub async fn events_after(c: &mut Conn<'_>, after: i64, limit: i64) -> Result<Vec<EventRow>> {
@@ -120,10 +164,14 @@ pub struct NewAudit<'a> {
     pub after: &'a str,
 }
 
-/// Append to the hash chain. The head row was locked when the write transaction began.
-pub async fn append_audit(c: &mut Conn<'_>, a: &NewAudit<'_>) -> Result<i64> {
-    let q = "SELECT seq, hash FROM audit_head WHERE id = 1";
-    let (seq, prev): (i64, String) = on!(c, |x| sqlx::query_as(q).fetch_one(&mut **x).await)?;
+/// Append to the hash chain after `head` (read under the journal lock); a trigger moves the
+/// head to the new record. Returns the new record's sequence number.
+pub async fn append_audit(
+    c: &mut Conn<'_>,
+    head: &crate::db::Head,
+    a: &NewAudit<'_>,
+) -> Result<i64> {
+    let (seq, prev) = head;
     let content = AuditContent {
         seq: seq + 1,
         at: a.at.to_string(),
@@ -134,7 +182,7 @@ pub async fn append_audit(c: &mut Conn<'_>, a: &NewAudit<'_>) -> Result<i64> {
         before: a.before.to_string(),
         after: a.after.to_string(),
     };
-    let hash = chain_hash(&prev, &content);
+    let hash = chain_hash(prev, &content);
     let q = "INSERT INTO audit_log (seq, at, actor, committee_id, action, subject, before_data, after_data, prev_hash, hash) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
     exec!(c, |x| sqlx::query(q)
@@ -147,12 +195,6 @@ pub async fn append_audit(c: &mut Conn<'_>, a: &NewAudit<'_>) -> Result<i64> {
         .bind(a.before)
         .bind(a.after)
         .bind(prev.clone())
-        .bind(hash.clone())
-        .execute(&mut **x)
-        .await)?;
-    let q = "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1";
-    exec!(c, |x| sqlx::query(q)
-        .bind(content.seq)
         .bind(hash.clone())
         .execute(&mut **x)
         .await)?;

@@ -11,9 +11,9 @@ use lianxin_store::concerns::{self as store, ConcernRow, NewMessage};
 use rand::RngCore;
 use serde_json::json;
 
-use super::{assign, note};
+use super::assign;
 use crate::crypto::sha256_hex;
-use crate::journal::{Change, begin_append, commit_audit, event};
+use crate::journal::{Change, begin_append, commit_audit, events};
 use crate::{App, Error, Result, now};
 
 /// New concerns allowed per address per hour.
@@ -326,28 +326,21 @@ pub async fn submit(
             "该接待记录已转为诉求",
         ));
     }
-    note(
-        &mut tx.conn(),
-        &row,
-        "submitted",
-        true,
-        "诉求已提交",
-        None,
-        "群众",
-    )
-    .await?;
-    if let Some(t) = target {
-        note(
-            &mut tx.conn(),
-            &row,
-            "assigned",
-            true,
-            &format!("已分派至{}", routing.label(t)),
-            None,
-            &decided_by,
-        )
-        .await?;
+    let assigned = target.map(|t| format!("已分派至{}", routing.label(t)));
+    let entry = |kind, body, label| store::NewUpdate {
+        concern_id: row.id,
+        kind,
+        public: true,
+        body,
+        status_after: Some(&row.status),
+        actor_user_id: None,
+        actor_label: label,
+    };
+    let mut history = vec![entry("submitted", "诉求已提交", "群众")];
+    if let Some(body) = &assigned {
+        history.push(entry("assigned", body, &decided_by));
     }
+    store::add_updates(&mut tx.conn(), &history, at).await?;
     if let Some(sealed) = &row.phone_enc {
         let body = format!(
             "【连心】您的诉求“{}”已受理，查询码 {}，可在“诉求查询”页面查看办理进展。",
@@ -368,28 +361,13 @@ pub async fn submit(
     let actor = user.unwrap_or(&system);
     let submitted = json!({"concern_id": row.id, "category_id": row.category_id, "sector_id": row.sector_id,
         "source": row.source, "attachments": v.files.len()});
-    event(
-        &mut tx,
-        actor,
-        committee_id,
-        "concern.submitted",
-        ("concern", row.id),
-        submitted.clone(),
-    )
-    .await?;
+    let mut list = vec![("concern.submitted", ("concern", row.id), submitted.clone())];
     if let Some(t) = target {
         let payload = json!({"concern_id": row.id, "target": t, "member_id": routing.responsible(t),
             "rule_id": rule_id, "decided_by": decided_by});
-        event(
-            &mut tx,
-            actor,
-            committee_id,
-            "concern.assigned",
-            ("concern", row.id),
-            payload,
-        )
-        .await?;
+        list.push(("concern.assigned", ("concern", row.id), payload));
     }
+    events(&mut tx, actor, committee_id, &list).await?;
     let change = Change {
         committee_id,
         kind: "concern.submitted",
