@@ -1,9 +1,11 @@
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use tokio::sync::OwnedMutexGuard;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -53,7 +55,9 @@ impl Backend {
 /// The database, chosen once from its URL.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    /// SQLite has one writer at a time. Writers queue on the mutex here rather than in
+    /// SQLite's busy handler, which sleeps in growing steps and wastes most of the wait.
+    Sqlite(SqlitePool, Arc<tokio::sync::Mutex<()>>),
     Postgres(PgPool),
 }
 
@@ -90,7 +94,12 @@ macro_rules! exec {
 pub enum Tx {
     /// SQLite transactions are begun IMMEDIATE: they hold the one write lock throughout.
     /// The head is the audit chain's (seq, hash) once this transaction has read it.
-    Sqlite(Transaction<'static, Sqlite>, Option<Head>),
+    /// The guard is this writer's turn (none for read transactions).
+    Sqlite(
+        Transaction<'static, Sqlite>,
+        Option<Head>,
+        Option<OwnedMutexGuard<()>>,
+    ),
     /// On PostgreSQL the head is read with `FOR UPDATE`: having it means holding the lock.
     Postgres(Transaction<'static, Postgres>, Option<Head>),
 }
@@ -115,13 +124,13 @@ impl PoolConn {
 impl Tx {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
-            Tx::Sqlite(t, _) => Conn::Sqlite(t),
+            Tx::Sqlite(t, _, _) => Conn::Sqlite(t),
             Tx::Postgres(t, _) => Conn::Postgres(t),
         }
     }
     pub async fn commit(self) -> Result<()> {
         match self {
-            Tx::Sqlite(t, _) => t.commit().await?,
+            Tx::Sqlite(t, _, _) => t.commit().await?,
             Tx::Postgres(t, _) => t.commit().await?,
         }
         Ok(())
@@ -130,7 +139,7 @@ impl Tx {
     /// audit record are appended under it, so event ids grow in commit order.
     pub async fn lock_journal(&mut self) -> Result<Head> {
         match self {
-            Tx::Sqlite(t, head) => match head {
+            Tx::Sqlite(t, head, _) => match head {
                 Some(h) => Ok(h.clone()),
                 None => {
                     let h: Head = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
@@ -208,7 +217,7 @@ impl Db {
                 .max_connections(8)
                 .connect_with(opts)
                 .await?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db::Sqlite(pool, Arc::default()))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
@@ -224,14 +233,14 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         match self {
-            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Sqlite(..) => Backend::Sqlite,
             Db::Postgres(_) => Backend::Postgres,
         }
     }
 
     pub async fn migrate(&self) -> Result<()> {
         match self {
-            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Sqlite(p, _) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
             Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
@@ -239,7 +248,7 @@ impl Db {
 
     pub async fn acquire(&self) -> Result<PoolConn> {
         Ok(match self {
-            Db::Sqlite(p) => PoolConn::Sqlite(p.acquire().await?),
+            Db::Sqlite(p, _) => PoolConn::Sqlite(p.acquire().await?),
             Db::Postgres(p) => PoolConn::Postgres(p.acquire().await?),
         })
     }
@@ -259,7 +268,10 @@ impl Db {
     pub async fn begin_append(&self) -> Result<Tx> {
         Ok(match self {
             // IMMEDIATE takes SQLite's write lock now instead of failing on upgrade later.
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, None),
+            Db::Sqlite(p, writer) => {
+                let turn = writer.clone().lock_owned().await;
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, None, Some(turn))
+            }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?, None),
         })
     }
@@ -267,14 +279,15 @@ impl Db {
     /// A read-only transaction, for a consistent view across several queries.
     pub async fn begin_read(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?, None),
+            // A read transaction takes no turn; it never blocks the writer (WAL).
+            Db::Sqlite(p, _) => Tx::Sqlite(p.begin().await?, None, None),
             Db::Postgres(p) => Tx::Postgres(p.begin().await?, None),
         })
     }
 
     pub async fn ping(&self) -> Result<()> {
         match self {
-            Db::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await?.rows_affected(),
+            Db::Sqlite(p, _) => sqlx::query("SELECT 1").execute(p).await?.rows_affected(),
             Db::Postgres(p) => sqlx::query("SELECT 1").execute(p).await?.rows_affected(),
         };
         Ok(())
@@ -282,7 +295,7 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite(p) => p.close().await,
+            Db::Sqlite(p, _) => p.close().await,
             Db::Postgres(p) => p.close().await,
         }
     }
