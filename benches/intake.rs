@@ -290,7 +290,13 @@ fn main() {
             "Lianxin concern intake — {}s per measurement, on this machine",
             seconds()
         );
-        bench(false).await;
-        bench(true).await;
+        // BENCH_BACKENDS=sqlite or =postgres runs one; both by default.
+        let only = std::env::var("BENCH_BACKENDS").unwrap_or_default();
+        if only != "postgres" {
+            bench(false).await;
+        }
+        if only != "sqlite" {
+            bench(true).await;
+        }
     });
 }
