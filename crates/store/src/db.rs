@@ -1,11 +1,9 @@
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
-use tokio::sync::OwnedMutexGuard;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -55,9 +53,7 @@ impl Backend {
 /// The database, chosen once from its URL.
 #[derive(Clone, Debug)]
 pub enum Db {
-    /// SQLite has one writer at a time. Writers queue on the mutex here rather than in
-    /// SQLite's busy handler, which sleeps in growing steps and wastes most of the wait.
-    Sqlite(SqlitePool, Arc<tokio::sync::Mutex<()>>),
+    Sqlite(SqlitePool),
     Postgres(PgPool),
 }
 
@@ -94,12 +90,7 @@ macro_rules! exec {
 pub enum Tx {
     /// SQLite transactions are begun IMMEDIATE: they hold the one write lock throughout.
     /// The head is the audit chain's (seq, hash) once this transaction has read it.
-    /// The guard is this writer's turn (none for read transactions).
-    Sqlite(
-        Transaction<'static, Sqlite>,
-        Option<Head>,
-        Option<OwnedMutexGuard<()>>,
-    ),
+    Sqlite(Transaction<'static, Sqlite>, Option<Head>),
     /// On PostgreSQL the head is read with `FOR UPDATE`: having it means holding the lock.
     Postgres(Transaction<'static, Postgres>, Option<Head>),
 }
@@ -124,13 +115,13 @@ impl PoolConn {
 impl Tx {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
-            Tx::Sqlite(t, _, _) => Conn::Sqlite(t),
+            Tx::Sqlite(t, _) => Conn::Sqlite(t),
             Tx::Postgres(t, _) => Conn::Postgres(t),
         }
     }
     pub async fn commit(self) -> Result<()> {
         match self {
-            Tx::Sqlite(t, _, _) => t.commit().await?,
+            Tx::Sqlite(t, _) => t.commit().await?,
             Tx::Postgres(t, _) => t.commit().await?,
         }
         Ok(())
@@ -139,7 +130,7 @@ impl Tx {
     /// audit record are appended under it, so event ids grow in commit order.
     pub async fn lock_journal(&mut self) -> Result<Head> {
         match self {
-            Tx::Sqlite(t, head, _) => match head {
+            Tx::Sqlite(t, head) => match head {
                 Some(h) => Ok(h.clone()),
                 None => {
                     let h: Head = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
@@ -217,7 +208,7 @@ impl Db {
                 .max_connections(8)
                 .connect_with(opts)
                 .await?;
-            Ok(Db::Sqlite(pool, Arc::default()))
+            Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
@@ -233,14 +224,14 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         match self {
-            Db::Sqlite(..) => Backend::Sqlite,
+            Db::Sqlite(_) => Backend::Sqlite,
             Db::Postgres(_) => Backend::Postgres,
         }
     }
 
     pub async fn migrate(&self) -> Result<()> {
         match self {
-            Db::Sqlite(p, _) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
             Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
@@ -248,7 +239,7 @@ impl Db {
 
     pub async fn acquire(&self) -> Result<PoolConn> {
         Ok(match self {
-            Db::Sqlite(p, _) => PoolConn::Sqlite(p.acquire().await?),
+            Db::Sqlite(p) => PoolConn::Sqlite(p.acquire().await?),
             Db::Postgres(p) => PoolConn::Postgres(p.acquire().await?),
         })
     }
@@ -268,10 +259,7 @@ impl Db {
     pub async fn begin_append(&self) -> Result<Tx> {
         Ok(match self {
             // IMMEDIATE takes SQLite's write lock now instead of failing on upgrade later.
-            Db::Sqlite(p, writer) => {
-                let turn = writer.clone().lock_owned().await;
-                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, None, Some(turn))
-            }
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, None),
             Db::Postgres(p) => Tx::Postgres(p.begin().await?, None),
         })
     }
@@ -279,15 +267,14 @@ impl Db {
     /// A read-only transaction, for a consistent view across several queries.
     pub async fn begin_read(&self) -> Result<Tx> {
         Ok(match self {
-            // A read transaction takes no turn; it never blocks the writer (WAL).
-            Db::Sqlite(p, _) => Tx::Sqlite(p.begin().await?, None, None),
+            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?, None),
             Db::Postgres(p) => Tx::Postgres(p.begin().await?, None),
         })
     }
 
     pub async fn ping(&self) -> Result<()> {
         match self {
-            Db::Sqlite(p, _) => sqlx::query("SELECT 1").execute(p).await?.rows_affected(),
+            Db::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await?.rows_affected(),
             Db::Postgres(p) => sqlx::query("SELECT 1").execute(p).await?.rows_affected(),
         };
         Ok(())
@@ -295,7 +282,7 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite(p, _) => p.close().await,
+            Db::Sqlite(p) => p.close().await,
             Db::Postgres(p) => p.close().await,
         }
     }
