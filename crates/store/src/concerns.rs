@@ -383,20 +383,7 @@ pub async fn add_updates(
         return Ok(());
     }
     let mut params = Vec::new();
-    let mut rows = Vec::new();
     for u in list {
-        let n = params.len();
-        rows.push(format!(
-            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-            n + 1,
-            n + 2,
-            n + 3,
-            n + 4,
-            n + 5,
-            n + 6,
-            n + 7,
-            n + 8
-        ));
         params.push(Param::Int(u.concern_id));
         params.push(Param::Text(u.kind.to_string()));
         params.push(Param::Bool(u.public));
@@ -412,7 +399,7 @@ pub async fn add_updates(
     }
     let q = format!(
         "INSERT INTO concern_updates (concern_id, kind, public, body, status_after, actor_user_id, actor_label, created_at) VALUES {}",
-        rows.join(", ")
+        crate::db::values_rows(list.len(), 8)
     );
     exec!(c, |x| bind_params!(sqlx::query(AssertSqlSafe(q)), &params)
         .execute(&mut **x)

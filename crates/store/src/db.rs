@@ -317,6 +317,14 @@ macro_rules! row_get {
 row_get!(sqlx::sqlite::SqliteRow);
 row_get!(sqlx::postgres::PgRow);
 
+/// `($1, $2, …), ($k, …)` for a multi-row INSERT of `rows` rows of `cols` values each.
+pub fn values_rows(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", placeholders(r * cols + 1, cols)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `$from, $from+1, …` placeholders for an IN list.
 pub fn placeholders(from: usize, n: usize) -> String {
     (from..from + n)

@@ -53,19 +53,7 @@ pub async fn append_events(
         return Ok(());
     }
     let mut params = Vec::new();
-    let mut rows = Vec::new();
     for e in events {
-        let n = params.len();
-        rows.push(format!(
-            "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
-            n + 1,
-            n + 2,
-            n + 3,
-            n + 4,
-            n + 5,
-            n + 6,
-            n + 7
-        ));
         params.push(Param::Int(e.committee_id));
         params.push(Param::Text(e.kind.to_string()));
         params.push(e.actor_user_id.map(Param::Int).unwrap_or(Param::NullInt));
@@ -76,7 +64,7 @@ pub async fn append_events(
     }
     let q = format!(
         "INSERT INTO events (committee_id, kind, actor_user_id, subject_type, subject_id, payload, occurred_at) VALUES {}",
-        rows.join(", ")
+        crate::db::values_rows(events.len(), 7)
     );
     exec!(c, |x| bind_params!(
         sqlx::query(sqlx::AssertSqlSafe(q)),

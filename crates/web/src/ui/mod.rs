@@ -128,6 +128,30 @@ impl Nav {
     }
 }
 
+/// After a step on a form: on success go to `ok`; a refused step (conflict or invalid input)
+/// shows the page again with the reason and the matching status; anything else is an error.
+pub async fn after_step<F, Fut>(
+    r: lianxin_service::Result<()>,
+    ok: String,
+    redisplay: F,
+) -> Result<Response, crate::error::PageError>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Result<Response, crate::error::PageError>>,
+{
+    use lianxin_service::Error;
+    match r {
+        Ok(()) => Ok(axum::response::Redirect::to(&ok).into_response()),
+        Err(e @ (Error::Conflict { .. } | Error::Invalid(_))) => {
+            let status = crate::error::status_of(&e);
+            let mut res = redisplay(crate::error::describe(&e).1).await?;
+            *res.status_mut() = status;
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Render a template, or a plain error if the template itself fails.
 pub fn page<T: Template>(t: &T) -> Response {
     match t.render() {

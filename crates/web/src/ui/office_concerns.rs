@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State as S};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use lianxin_domain::access::{HandleConcerns, ManageOpen311};
 use lianxin_domain::concern::{CloseReason, Status, Target};
@@ -162,16 +162,10 @@ async fn detail(
 }
 
 async fn after(state: &State, a: &Auth, id: i64, r: lianxin_service::Result<()>) -> PageResult {
-    match r {
-        Ok(()) => Ok(Redirect::to(&format!("/office/concerns/{id}?saved=1")).into_response()),
-        Err(e @ (Error::Conflict { .. } | Error::Invalid(_))) => {
-            let status = crate::error::status_of(&e);
-            let mut res = detail_page(state, a, id, false, crate::error::describe(&e).1).await?;
-            *res.status_mut() = status;
-            Ok(res)
-        }
-        Err(e) => Err(e.into()),
-    }
+    super::after_step(r, format!("/office/concerns/{id}?saved=1"), |msg| {
+        detail_page(state, a, id, false, msg)
+    })
+    .await
 }
 
 async fn reroute(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {

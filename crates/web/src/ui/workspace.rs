@@ -163,7 +163,7 @@ async fn detail(
     .await
 }
 
-/// After a step: back to the page, or the page with the reason.
+/// After a step: back to the page, or the page again with the reason.
 async fn after(
     state: &State,
     a: &Auth,
@@ -171,16 +171,7 @@ async fn after(
     r: lianxin_service::Result<()>,
     back: String,
 ) -> PageResult {
-    match r {
-        Ok(()) => Ok(Redirect::to(&back).into_response()),
-        Err(e @ (Error::Conflict { .. } | Error::Invalid(_))) => {
-            let status = crate::error::status_of(&e);
-            let mut res = detail_page(state, a, id, false, crate::error::describe(&e).1).await?;
-            *res.status_mut() = status;
-            Ok(res)
-        }
-        Err(e) => Err(e.into()),
-    }
+    super::after_step(r, back, |msg| detail_page(state, a, id, false, msg)).await
 }
 
 async fn reply(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
