@@ -940,3 +940,63 @@ both_demo!(a_new_routing_rule_applies_to_the_next_concern, |t| {
     assert_eq!(s, 422);
     assert_eq!(v["error"]["code"], "validation.routing_rule.one_target");
 });
+
+both_demo!(
+    concurrent_intake_loses_nothing_and_duplicates_nothing,
+    |t| {
+        use lianxin_service::concerns::intake::{Origin, Submission, submit};
+        let cat = t.category("城乡建设").await;
+        let before = t.concern_count().await;
+        let (seq_before, _) =
+            lianxin_store::journal::audit_head(&mut t.app.db.acquire().await.unwrap().conn())
+                .await
+                .unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..45 {
+            let app = t.app.clone();
+            tasks.push(tokio::spawn(async move {
+                // Forty distinct concerns, and five double-clicks of one more.
+                let key = if i < 40 {
+                    format!("k-{i}")
+                } else {
+                    "same".to_string()
+                };
+                let s = Submission {
+                    title: format!("并发诉求{i}"),
+                    detail: "并发写入测试".into(),
+                    category_id: Some(cat),
+                    area: "滨江街道".into(),
+                    idempotency_key: key,
+                    ..Submission::default()
+                };
+                submit(&app, 1, s, Origin::Open311(1), "", None)
+                    .await
+                    .unwrap()
+            }));
+        }
+        let mut codes = Vec::new();
+        for task in tasks {
+            codes.push(task.await.unwrap());
+        }
+        assert_eq!(t.concern_count().await, before + 41);
+        let same: std::collections::HashSet<_> =
+            codes[40..].iter().map(|s| s.code.clone()).collect();
+        assert_eq!(same.len(), 1, "one concern for the double-clicks");
+        // Each concern has its own audit record, and the chain is whole.
+        let (seq_after, _) =
+            lianxin_store::journal::audit_head(&mut t.app.db.acquire().await.unwrap().conn())
+                .await
+                .unwrap();
+        assert_eq!(seq_after - seq_before, 41);
+        assert!(matches!(
+            lianxin_service::events::verify_audit(&t.app).await.unwrap(),
+            lianxin_domain::audit::Verdict::Ok { .. }
+        ));
+        let ev = events(&t).await;
+        let submitted = ev
+            .iter()
+            .filter(|e| e["kind"] == "concern.submitted" && e["payload"]["source"] == "open311")
+            .count();
+        assert_eq!(submitted, 41);
+    }
+);

@@ -90,15 +90,22 @@ fn leaves_organisation(kind: &str) -> bool {
 
 /// Write the audit record and commit; the use case appended its events with [`event`].
 pub async fn commit_audit(mut tx: Tx, actor: &Actor, change: Change<'_>) -> Result<()> {
-    tx.lock_journal().await?;
+    record_audit(&mut tx, actor, change).await?;
+    tx.commit().await?;
+    crate::cache::forget_request_version();
+    Ok(())
+}
+
+/// Append the audit record of one use case (several may share a transaction: group commit).
+pub async fn record_audit(tx: &mut Tx, actor: &Actor, change: Change<'_>) -> Result<()> {
+    let head = tx.lock_journal().await?;
     if !leaves_organisation(change.kind) {
         lianxin_store::journal::bump_organisation_version(&mut tx.conn()).await?;
     }
     let at = now();
-    let head = tx.lock_journal().await?;
     let actor_name = format!("{}#{}", actor.username, actor.user_id);
     let subject = format!("{}:{}", change.subject_type, change.subject_id);
-    append_audit(
+    let new_head = append_audit(
         &mut tx.conn(),
         &head,
         &NewAudit {
@@ -112,7 +119,6 @@ pub async fn commit_audit(mut tx: Tx, actor: &Actor, change: Change<'_>) -> Resu
         },
     )
     .await?;
-    tx.commit().await?;
-    crate::cache::forget_request_version();
+    tx.advance_head(new_head);
     Ok(())
 }

@@ -33,6 +33,8 @@ pub struct App {
     pub db: Db,
     pub crypto: Arc<Crypto>,
     pub cache: Arc<cache::ReadCache>,
+    /// Intake's group-commit writer (see `concerns::batch`).
+    pub intake: Arc<concerns::batch::Queue>,
 }
 
 impl App {
@@ -41,6 +43,7 @@ impl App {
             db,
             crypto: Arc::new(crypto),
             cache: Arc::default(),
+            intake: Arc::default(),
         }
     }
 }

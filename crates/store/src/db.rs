@@ -126,6 +126,13 @@ impl Tx {
         }
         Ok(())
     }
+    /// Remember the head after this transaction appended an audit record.
+    pub fn advance_head(&mut self, head: Head) {
+        match self {
+            Tx::Sqlite(_, h) | Tx::Postgres(_, h) => *h = Some(head),
+        }
+    }
+
     /// Take the journal lock and read the audit head, once per transaction: events and the
     /// audit record are appended under it, so event ids grow in commit order.
     pub async fn lock_journal(&mut self) -> Result<Head> {

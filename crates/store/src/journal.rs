@@ -153,12 +153,12 @@ pub struct NewAudit<'a> {
 }
 
 /// Append to the hash chain after `head` (read under the journal lock); a trigger moves the
-/// head to the new record. Returns the new record's sequence number.
+/// head to the new record. Returns the new head.
 pub async fn append_audit(
     c: &mut Conn<'_>,
     head: &crate::db::Head,
     a: &NewAudit<'_>,
-) -> Result<i64> {
+) -> Result<crate::db::Head> {
     let (seq, prev) = head;
     let content = AuditContent {
         seq: seq + 1,
@@ -186,7 +186,7 @@ pub async fn append_audit(
         .bind(hash.clone())
         .execute(&mut **x)
         .await)?;
-    Ok(content.seq)
+    Ok((content.seq, hash))
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::assign;
 use crate::crypto::sha256_hex;
-use crate::journal::{Change, begin_append, commit_audit, events};
+use crate::journal::{Change, events, record_audit};
 use crate::{App, Error, Result, now};
 
 /// New concerns allowed per address per hour.
@@ -285,48 +285,99 @@ pub async fn submit(
         assign(&mut row, t);
     }
 
-    // Intake only adds rows: the journal lock is taken late, at the events.
-    let mut tx = begin_append(&app.db).await?;
-    if limited
-        && store::intake_count(&mut tx.conn(), &ip_hash, at - Duration::hours(1)).await? >= PER_HOUR
+    let prepared = Prepared {
+        assigned_label: target.map(|t| format!("已分派至{}", routing.label(t))),
+        responsible: target.and_then(|t| routing.responsible(t)),
+        actor: user.cloned().unwrap_or_else(|| system_actor(committee_id)),
+        row,
+        files: v.files,
+        key,
+        ip_hash,
+        limited,
+        origin,
+        target,
+        decided_by,
+        rule_id,
+    };
+    super::batch::write(app, prepared).await
+}
+
+/// A validated, routed concern, ready to be written (alone or with others: group commit).
+pub(crate) struct Prepared {
+    pub row: ConcernRow,
+    files: Vec<(String, &'static str, Vec<u8>)>,
+    pub key: String,
+    ip_hash: String,
+    limited: bool,
+    origin: Origin,
+    target: Option<Target>,
+    decided_by: String,
+    rule_id: Option<i64>,
+    assigned_label: Option<String>,
+    responsible: Option<i64>,
+    actor: Actor,
+}
+
+/// Why writing one concern did not happen.
+pub(crate) enum Fail {
+    /// Refused before anything was written for it (the transaction is still good).
+    Refused(Error),
+    /// The same idempotency key was written by another request.
+    Duplicate,
+    /// A statement failed: the transaction must be abandoned.
+    Abort(Error),
+}
+
+impl From<crate::Error> for Fail {
+    fn from(e: Error) -> Fail {
+        Fail::Abort(e)
+    }
+}
+
+impl From<lianxin_store::StoreError> for Fail {
+    fn from(e: lianxin_store::StoreError) -> Fail {
+        Fail::Abort(e.into())
+    }
+}
+
+/// Write one concern — rows, history, events and its audit record — into `tx`.
+pub(crate) async fn write_one(
+    tx: &mut lianxin_store::Tx,
+    p: &mut Prepared,
+) -> std::result::Result<Submitted, Fail> {
+    let at = p.row.submitted_at;
+    let committee_id = p.row.committee_id;
+    if p.limited
+        && store::intake_count(&mut tx.conn(), &p.ip_hash, at - Duration::hours(1)).await?
+            >= PER_HOUR
     {
-        return Err(Error::TooMany {
+        return Err(Fail::Refused(Error::TooMany {
             message: format!("提交过于频繁：每小时最多提交{PER_HOUR}条诉求，请稍后再试"),
             retry_after_secs: 3600,
-        });
+        }));
     }
-    row.id = match store::insert(&mut tx.conn(), &row).await {
+    p.row.id = match store::insert(&mut tx.conn(), &p.row).await {
         Ok(id) => id,
-        // The same idempotency key raced us: the other request's concern is the answer.
-        Err(e) if e.unique_violation().is_some() && !key.is_empty() => {
-            drop(tx);
-            let mut conn = app.db.acquire().await?;
-            let done = store::by_idempotency_key(&mut conn.conn(), committee_id, &key)
-                .await?
-                .ok_or_else(super::not_found)?;
-            return Ok(Submitted {
-                id: done.id,
-                code: done.code,
-                repeated: true,
-            });
+        Err(e) if e.unique_violation().is_some() && !p.key.is_empty() => {
+            return Err(Fail::Duplicate);
         }
         Err(e) => return Err(e.into()),
     };
-    for (name, mime, bytes) in &v.files {
+    let row = &p.row;
+    for (name, mime, bytes) in &p.files {
         store::add_attachment(&mut tx.conn(), row.id, name, mime, bytes, at).await?;
     }
-    if limited {
-        store::log_intake(&mut tx.conn(), &ip_hash, at).await?;
+    if p.limited {
+        store::log_intake(&mut tx.conn(), &p.ip_hash, at).await?;
     }
-    if let Origin::Reception(_, visit) = origin
+    if let Origin::Reception(_, visit) = p.origin
         && !lianxin_store::studios::link_visit_concern(&mut tx.conn(), visit, row.id, at).await?
     {
-        return Err(Error::conflict(
+        return Err(Fail::Abort(Error::conflict(
             "visit.already_concern",
             "该接待记录已转为诉求",
-        ));
+        )));
     }
-    let assigned = target.map(|t| format!("已分派至{}", routing.label(t)));
     let entry = |kind, body, label| store::NewUpdate {
         concern_id: row.id,
         kind,
@@ -337,8 +388,8 @@ pub async fn submit(
         actor_label: label,
     };
     let mut history = vec![entry("submitted", "诉求已提交", "群众")];
-    if let Some(body) = &assigned {
-        history.push(entry("assigned", body, &decided_by));
+    if let Some(body) = &p.assigned_label {
+        history.push(entry("assigned", body, &p.decided_by));
     }
     store::add_updates(&mut tx.conn(), &history, at).await?;
     if let Some(sealed) = &row.phone_enc {
@@ -357,17 +408,15 @@ pub async fn submit(
         };
         store::queue_message(&mut tx.conn(), &msg, at).await?;
     }
-    let system = system_actor(committee_id);
-    let actor = user.unwrap_or(&system);
     let submitted = json!({"concern_id": row.id, "category_id": row.category_id, "sector_id": row.sector_id,
-        "source": row.source, "attachments": v.files.len()});
+        "source": row.source, "attachments": p.files.len()});
     let mut list = vec![("concern.submitted", ("concern", row.id), submitted.clone())];
-    if let Some(t) = target {
-        let payload = json!({"concern_id": row.id, "target": t, "member_id": routing.responsible(t),
-            "rule_id": rule_id, "decided_by": decided_by});
+    if let Some(t) = p.target {
+        let payload = json!({"concern_id": row.id, "target": t, "member_id": p.responsible,
+            "rule_id": p.rule_id, "decided_by": p.decided_by});
         list.push(("concern.assigned", ("concern", row.id), payload));
     }
-    events(&mut tx, actor, committee_id, &list).await?;
+    events(tx, &p.actor, committee_id, &list).await?;
     let change = Change {
         committee_id,
         kind: "concern.submitted",
@@ -376,10 +425,10 @@ pub async fn submit(
         before: serde_json::Value::Null,
         after: submitted,
     };
-    commit_audit(tx, actor, change).await?;
+    record_audit(tx, &p.actor, change).await?;
     Ok(Submitted {
         id: row.id,
-        code: row.code,
+        code: row.code.clone(),
         repeated: false,
     })
 }

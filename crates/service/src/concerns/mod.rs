@@ -3,6 +3,7 @@
 //! rating and follow-up; lists and figures for members and the office; the overdue and
 //! follow-up jobs.
 
+pub mod batch;
 pub mod intake;
 pub mod jobs;
 pub mod steps;
