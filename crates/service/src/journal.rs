@@ -2,7 +2,7 @@
 //! the change, then it commits. Nothing else commits a write transaction.
 
 use lianxin_domain::access::Actor;
-use lianxin_store::journal::{NewAudit, NewEvent, append_audit, append_event, append_events};
+use lianxin_store::journal::{NewAudit, NewEvent, append_event, append_events};
 use lianxin_store::{Db, Tx};
 use serde_json::Value;
 
@@ -29,25 +29,26 @@ pub async fn begin_append(db: &Db) -> Result<Tx> {
     Ok(db.begin_append().await?)
 }
 
+/// One event to append: who, in which committee, what, about what, with what payload.
+pub type Pending<'a> = (&'a Actor, i64, &'a str, (&'a str, i64), Value);
+
 /// The events of a use case that emits several (`concern.submitted`, then
-/// `concern.assigned`), appended in order in one statement; finish with [`commit_audit`].
-pub async fn events(
-    tx: &mut Tx,
-    actor: &Actor,
-    committee_id: i64,
-    list: &[(&str, (&str, i64), Value)],
-) -> Result<()> {
+/// `concern.assigned`) — or of several use cases written together — appended in order in
+/// one statement; finish with [`commit_audit`] or [`record_audits`].
+pub async fn events(tx: &mut Tx, list: &[Pending<'_>]) -> Result<()> {
     tx.lock_journal().await?;
     let rows: Vec<NewEvent<'_>> = list
         .iter()
-        .map(|(kind, (subject_type, subject_id), payload)| NewEvent {
-            committee_id,
-            kind,
-            actor_user_id: (actor.user_id > 0).then_some(actor.user_id),
-            subject_type,
-            subject_id: *subject_id,
-            payload: payload.to_string(),
-        })
+        .map(
+            |(actor, committee_id, kind, (subject_type, subject_id), payload)| NewEvent {
+                committee_id: *committee_id,
+                kind,
+                actor_user_id: (actor.user_id > 0).then_some(actor.user_id),
+                subject_type,
+                subject_id: *subject_id,
+                payload: payload.to_string(),
+            },
+        )
         .collect();
     append_events(&mut tx.conn(), &rows, now()).await?;
     Ok(())
@@ -96,29 +97,43 @@ pub async fn commit_audit(mut tx: Tx, actor: &Actor, change: Change<'_>) -> Resu
     Ok(())
 }
 
-/// Append the audit record of one use case (several may share a transaction: group commit).
+/// Append the audit record of one use case.
 pub async fn record_audit(tx: &mut Tx, actor: &Actor, change: Change<'_>) -> Result<()> {
+    record_audits(tx, &[(actor, change)]).await
+}
+
+/// Append the audit records of several use cases written together (group commit), in order.
+pub async fn record_audits(tx: &mut Tx, list: &[(&Actor, Change<'_>)]) -> Result<()> {
     let head = tx.lock_journal().await?;
-    if !leaves_organisation(change.kind) {
+    if list.iter().any(|(_, c)| !leaves_organisation(c.kind)) {
         lianxin_store::journal::bump_organisation_version(&mut tx.conn()).await?;
     }
-    let at = now();
-    let actor_name = format!("{}#{}", actor.username, actor.user_id);
-    let subject = format!("{}:{}", change.subject_type, change.subject_id);
-    let new_head = append_audit(
-        &mut tx.conn(),
-        &head,
-        &NewAudit {
-            at: &at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            actor: &actor_name,
-            committee_id: change.committee_id,
-            action: change.kind,
-            subject: &subject,
-            before: &change.before.to_string(),
-            after: &change.after.to_string(),
-        },
-    )
-    .await?;
+    let at = now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let texts: Vec<(String, String, String, String)> = list
+        .iter()
+        .map(|(actor, c)| {
+            (
+                format!("{}#{}", actor.username, actor.user_id),
+                format!("{}:{}", c.subject_type, c.subject_id),
+                c.before.to_string(),
+                c.after.to_string(),
+            )
+        })
+        .collect();
+    let records: Vec<NewAudit<'_>> = list
+        .iter()
+        .zip(&texts)
+        .map(|((_, c), (actor, subject, before, after))| NewAudit {
+            at: &at,
+            actor,
+            committee_id: c.committee_id,
+            action: c.kind,
+            subject,
+            before,
+            after,
+        })
+        .collect();
+    let new_head = lianxin_store::journal::append_audits(&mut tx.conn(), &head, &records).await?;
     tx.advance_head(new_head);
     Ok(())
 }

@@ -189,6 +189,58 @@ pub async fn append_audit(
     Ok((content.seq, hash))
 }
 
+/// Append several records to the hash chain in one statement, chained in order after
+/// `head`; the trigger leaves the head at the last one. Returns the new head.
+pub async fn append_audits(
+    c: &mut Conn<'_>,
+    head: &crate::db::Head,
+    list: &[NewAudit<'_>],
+) -> Result<crate::db::Head> {
+    let (mut seq, mut prev) = head.clone();
+    let mut params = Vec::new();
+    for a in list {
+        let content = AuditContent {
+            seq: seq + 1,
+            at: a.at.to_string(),
+            actor: a.actor.to_string(),
+            committee_id: a.committee_id,
+            action: a.action.to_string(),
+            subject: a.subject.to_string(),
+            before: a.before.to_string(),
+            after: a.after.to_string(),
+        };
+        let hash = chain_hash(&prev, &content);
+        params.extend([
+            Param::Int(content.seq),
+            Param::Text(content.at),
+            Param::Text(content.actor),
+            Param::Int(content.committee_id),
+            Param::Text(content.action),
+            Param::Text(content.subject),
+            Param::Text(content.before),
+            Param::Text(content.after),
+            Param::Text(prev.clone()),
+            Param::Text(hash.clone()),
+        ]);
+        seq += 1;
+        prev = hash;
+    }
+    if list.is_empty() {
+        return Ok((seq, prev));
+    }
+    let q = format!(
+        "INSERT INTO audit_log (seq, at, actor, committee_id, action, subject, before_data, after_data, prev_hash, hash) VALUES {}",
+        crate::db::values_rows(list.len(), 10)
+    );
+    exec!(c, |x| bind_params!(
+        sqlx::query(sqlx::AssertSqlSafe(q)),
+        &params
+    )
+    .execute(&mut **x)
+    .await)?;
+    Ok((seq, prev))
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuditRow {
     pub seq: i64,

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::intake::{Fail, Prepared, Submitted, write_one};
+use super::intake::{Fail, Prepared, Submitted, Written, journal, write_one, write_rows};
 use crate::{App, Error, Result};
 
 /// The most concerns one transaction carries.
@@ -101,7 +101,8 @@ async fn alone(app: &App, mut job: Job) {
     let _ = job.reply.send(result);
 }
 
-/// Several concerns in one transaction; any failure falls back to one at a time.
+/// Several concerns in one transaction — their rows first, then all their events in one
+/// statement and all their audit records in another; any failure falls back to one at a time.
 async fn together(app: &App, mut jobs: Vec<Job>) {
     let Ok(mut tx) = app.db.begin_append().await else {
         for j in jobs {
@@ -109,11 +110,11 @@ async fn together(app: &App, mut jobs: Vec<Job>) {
         }
         return;
     };
-    let mut results = Vec::with_capacity(jobs.len());
+    let mut outcomes: Vec<std::result::Result<Written, Error>> = Vec::with_capacity(jobs.len());
     for job in jobs.iter_mut() {
-        match write_one(&mut tx, &mut job.prepared).await {
-            Ok(done) => results.push(Ok(done)),
-            Err(Fail::Refused(e)) => results.push(Err(e)),
+        match write_rows(&mut tx, &mut job.prepared).await {
+            Ok(w) => outcomes.push(Ok(w)),
+            Err(Fail::Refused(e)) => outcomes.push(Err(e)),
             Err(Fail::Duplicate) | Err(Fail::Abort(_)) => {
                 drop(tx);
                 for j in jobs {
@@ -123,13 +124,19 @@ async fn together(app: &App, mut jobs: Vec<Job>) {
             }
         }
     }
-    if tx.commit().await.is_err() {
+    let written: Vec<(&Prepared, &Written)> = jobs
+        .iter()
+        .zip(&outcomes)
+        .filter_map(|(j, o)| o.as_ref().ok().map(|w| (&j.prepared, w)))
+        .collect();
+    let journaled = journal(&mut tx, &written).await.is_ok();
+    if !journaled || tx.commit().await.is_err() {
         for j in jobs {
             alone(app, j).await;
         }
         return;
     }
-    for (job, result) in jobs.into_iter().zip(results) {
-        let _ = job.reply.send(result);
+    for (job, outcome) in jobs.into_iter().zip(outcomes) {
+        let _ = job.reply.send(outcome.map(|w| w.done));
     }
 }

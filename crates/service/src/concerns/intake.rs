@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::assign;
 use crate::crypto::sha256_hex;
-use crate::journal::{Change, events, record_audit};
+use crate::journal::{Change, Pending, events, record_audits};
 use crate::{App, Error, Result, now};
 
 /// New concerns allowed per address per hour.
@@ -340,11 +340,18 @@ impl From<lianxin_store::StoreError> for Fail {
     }
 }
 
-/// Write one concern — rows, history, events and its audit record — into `tx`.
-pub(crate) async fn write_one(
+/// What a concern written by [`write_rows`] still owes the journal.
+pub(crate) struct Written {
+    pub done: Submitted,
+    events: Vec<(&'static str, serde_json::Value)>,
+    submitted: serde_json::Value,
+}
+
+/// Write one concern's own rows (concern, attachments, history, notification) into `tx`.
+pub(crate) async fn write_rows(
     tx: &mut lianxin_store::Tx,
     p: &mut Prepared,
-) -> std::result::Result<Submitted, Fail> {
+) -> std::result::Result<Written, Fail> {
     let at = p.row.submitted_at;
     let committee_id = p.row.committee_id;
     if p.limited
@@ -410,27 +417,67 @@ pub(crate) async fn write_one(
     }
     let submitted = json!({"concern_id": row.id, "category_id": row.category_id, "sector_id": row.sector_id,
         "source": row.source, "attachments": p.files.len()});
-    let mut list = vec![("concern.submitted", ("concern", row.id), submitted.clone())];
+    let mut events = vec![("concern.submitted", submitted.clone())];
     if let Some(t) = p.target {
         let payload = json!({"concern_id": row.id, "target": t, "member_id": p.responsible,
             "rule_id": p.rule_id, "decided_by": p.decided_by});
-        list.push(("concern.assigned", ("concern", row.id), payload));
+        events.push(("concern.assigned", payload));
     }
-    events(tx, &p.actor, committee_id, &list).await?;
-    let change = Change {
-        committee_id,
-        kind: "concern.submitted",
-        subject_type: "concern",
-        subject_id: row.id,
-        before: serde_json::Value::Null,
-        after: submitted,
-    };
-    record_audit(tx, &p.actor, change).await?;
-    Ok(Submitted {
-        id: row.id,
-        code: row.code.clone(),
-        repeated: false,
+    Ok(Written {
+        done: Submitted {
+            id: row.id,
+            code: row.code.clone(),
+            repeated: false,
+        },
+        events,
+        submitted,
     })
+}
+
+/// The events and audit records of concerns written together, in order, in `tx`.
+pub(crate) async fn journal(
+    tx: &mut lianxin_store::Tx,
+    written: &[(&Prepared, &Written)],
+) -> std::result::Result<(), Fail> {
+    let mut list: Vec<Pending<'_>> = Vec::new();
+    for (p, w) in written {
+        for (kind, payload) in &w.events {
+            list.push((
+                &p.actor,
+                p.row.committee_id,
+                kind,
+                ("concern", p.row.id),
+                payload.clone(),
+            ));
+        }
+    }
+    events(tx, &list).await?;
+    let audits: Vec<(&Actor, Change<'_>)> = written
+        .iter()
+        .map(|(p, w)| {
+            let change = Change {
+                committee_id: p.row.committee_id,
+                kind: "concern.submitted",
+                subject_type: "concern",
+                subject_id: p.row.id,
+                before: serde_json::Value::Null,
+                after: w.submitted.clone(),
+            };
+            (&p.actor, change)
+        })
+        .collect();
+    record_audits(tx, &audits).await?;
+    Ok(())
+}
+
+/// Write one concern — rows, history, events and its audit record — into `tx`.
+pub(crate) async fn write_one(
+    tx: &mut lianxin_store::Tx,
+    p: &mut Prepared,
+) -> std::result::Result<Submitted, Fail> {
+    let w = write_rows(tx, p).await?;
+    journal(tx, &[(p, &w)]).await?;
+    Ok(w.done)
 }
 
 /// What the public form offers: categories (id, name, days), sectors (id, name), known areas.
