@@ -403,6 +403,10 @@ async fn load_demo(app: &App) -> Result<()> {
     for (username, role, _) in demo::ACCOUNTS {
         println!("  {username:<16} {}", role.label());
     }
+    println!(
+        "Open311 演示密钥：{}",
+        lianxin_service::demo_concerns::OPEN311_KEY
+    );
     Ok(())
 }
 
