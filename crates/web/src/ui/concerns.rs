@@ -340,6 +340,11 @@ fn message(
     .into_response_with(status)
 }
 
+/// A booking the rules refused (full, booked already, bad input): the reason, and the way back.
+fn refused(auth: Option<&crate::session::Auth>, e: &Error, back: String) -> Response {
+    message(auth, "未能预约", describe(e).1, back, status_of(e))
+}
+
 async fn book_reception(
     S(state): S<State>,
     MaybeAuth(auth): MaybeAuth,
@@ -365,13 +370,7 @@ async fn book_reception(
             back,
             axum::http::StatusCode::OK,
         ),
-        Err(e @ (Error::Conflict { .. } | Error::Invalid(_))) => message(
-            auth.as_ref(),
-            "未能预约",
-            describe(&e).1,
-            back,
-            status_of(&e),
-        ),
+        Err(e @ (Error::Conflict { .. } | Error::Invalid(_))) => refused(auth.as_ref(), &e, back),
         Err(e) => return Err(e.into()),
     })
 }
@@ -395,13 +394,7 @@ async fn book_service(
     .await;
     Ok(match r {
         Ok(code) => Redirect::to(&format!("/s/{code}?new=1")).into_response(),
-        Err(e @ (Error::Conflict { .. } | Error::Invalid(_))) => message(
-            auth.as_ref(),
-            "未能预约",
-            describe(&e).1,
-            back,
-            status_of(&e),
-        ),
+        Err(e @ (Error::Conflict { .. } | Error::Invalid(_))) => refused(auth.as_ref(), &e, back),
         Err(e) => return Err(e.into()),
     })
 }
