@@ -113,6 +113,9 @@ enum UserCmd {
         /// 关联的委员编号
         #[arg(long)]
         member: Option<i64>,
+        /// 承办单位账号所属的承办单位编号
+        #[arg(long)]
+        unit: Option<i64>,
     },
     /// 修改密码（新密码从 --password 或标准输入读取）
     Passwd {
@@ -274,6 +277,7 @@ async fn run(cli: Cli) -> Result<()> {
                     password,
                     committee,
                     member,
+                    unit,
                 } => {
                     let cid = committee_id(&app, committee).await?;
                     if Role::parse(&role).is_none() {
@@ -290,6 +294,7 @@ async fn run(cli: Cli) -> Result<()> {
                         role: &role,
                         password: &password,
                         member_id: member,
+                        handling_unit_id: unit,
                     };
                     let id = auth::add_user(&app, &g, &input, false).await?;
                     println!("已创建账号 {username}（编号 {id}）");

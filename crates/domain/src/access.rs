@@ -73,6 +73,8 @@ pub struct Actor {
     pub committee_id: i64,
     pub role: Role,
     pub member_id: Option<i64>,
+    /// The handling unit a unit's account speaks for.
+    pub handling_unit_id: Option<i64>,
 }
 
 /// A permission: a name for errors and the roles that hold it.
@@ -123,6 +125,22 @@ permission!(
 permission!(
     /// Record services delivered (one's own offers; office: all).
     RecordService, "service.record", [Admin, Office, StudioLead, Member, Convenor]);
+permission!(
+    /// Draft, submit and revise one's own opinion reports.
+    DraftOpinionReports, "opinion_reports.draft", [Member, StudioLead, Convenor]);
+permission!(
+    /// Review opinion reports (adopt, decline, merge, return), compile bulletins, forward
+    /// them and record instructions and feedback.
+    ReviewOpinionReports, "opinion_reports.review", [Admin, Office, CommitteeStaff]);
+permission!(
+    /// Draft, co-sign, submit one's own proposals and rate their answers.
+    DraftProposals, "proposals.draft", [Member, StudioLead, Convenor]);
+permission!(
+    /// Review, accept, assign and oversee proposals; windows; extensions.
+    ManageProposals, "proposals.manage", [Admin, Office, CommitteeStaff]);
+permission!(
+    /// A handling unit's work: what is assigned or forwarded to that unit, and nothing else.
+    HandleAssignments, "assignments.handle", [HandlingUnit]);
 permission!(
     /// Issue Open311 API keys.
     ManageOpen311, "open311.manage", [Admin, Office]);
@@ -180,6 +198,7 @@ pub fn system_actor(committee_id: i64) -> Actor {
         committee_id,
         role: Role::Admin,
         member_id: None,
+        handling_unit_id: None,
     }
 }
 
@@ -195,6 +214,7 @@ mod tests {
             committee_id: 7,
             role,
             member_id: None,
+            handling_unit_id: None,
         }
     }
 

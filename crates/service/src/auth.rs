@@ -80,6 +80,7 @@ pub fn actor_of(u: &UserRow) -> Actor {
         committee_id: u.committee_id,
         role: Role::parse(&u.role).unwrap_or(Role::Constituent),
         member_id: u.member_id,
+        handling_unit_id: u.handling_unit_id,
     }
 }
 
@@ -214,6 +215,8 @@ pub struct UserInput<'a> {
     pub role: &'a str,
     pub password: &'a str,
     pub member_id: Option<i64>,
+    /// For a handling unit's account: the unit it speaks for.
+    pub handling_unit_id: Option<i64>,
 }
 
 pub async fn add_user(
@@ -261,6 +264,26 @@ pub async fn add_user(
     {
         return Err(Invalid::one("member_id", "invalid_ref", "所选委员不存在").into());
     }
+    if role == Role::HandlingUnit && input.handling_unit_id.is_none() {
+        return Err(Invalid::one(
+            "handling_unit_id",
+            "required",
+            "承办单位账号须关联一个承办单位",
+        )
+        .into());
+    }
+    if let Some(u) = input.handling_unit_id
+        && lianxin_store::records::existing(
+            &mut tx.conn(),
+            lianxin_domain::schema::Res::HandlingUnit,
+            committee_id,
+            &[u],
+        )
+        .await?
+        .is_empty()
+    {
+        return Err(Invalid::one("handling_unit_id", "invalid_ref", "所选承办单位不存在").into());
+    }
     if store::user_by_username(&mut tx.conn(), &username)
         .await?
         .is_some()
@@ -278,6 +301,7 @@ pub async fn add_user(
         role: role.code(),
         password_hash: &hash,
         member_id: input.member_id,
+        handling_unit_id: input.handling_unit_id,
         is_demo,
     };
     let id = store::insert_user(&mut tx.conn(), &new, now()).await?;

@@ -186,6 +186,7 @@ pub async fn load(app: &App) -> Result<Loaded> {
             .await?,
         );
     }
+    let mut units = Vec::new();
     for (i, name) in UNITS.iter().enumerate() {
         let mut r = Record::default();
         r.set("name", text(*name));
@@ -199,15 +200,19 @@ pub async fn load(app: &App) -> Result<Loaded> {
             text(format!("0571-8{:07}", 1_000_000 + i * 1371)),
         );
         r.set("address", text("江川市政务中心"));
-        store::insert(
-            &mut c,
-            &HANDLING_UNIT,
-            cid,
-            &to_write(app, &HANDLING_UNIT, &r),
-            at,
-        )
-        .await?;
+        units.push(
+            store::insert(
+                &mut c,
+                &HANDLING_UNIT,
+                cid,
+                &to_write(app, &HANDLING_UNIT, &r),
+                at,
+            )
+            .await?,
+        );
     }
+    // The `unit` account speaks for 市住房和城乡建设局.
+    let housing_unit = units[11];
 
     let sectors = store::all_titles(&mut c, Res::Sector, cid).await?;
     let mut members: Vec<(i64, i64)> = Vec::new(); // (member id, sector id)
@@ -329,6 +334,7 @@ pub async fn load(app: &App) -> Result<Loaded> {
             .await?;
     let member_ids: Vec<i64> = members.iter().map(|m| m.0).collect();
     crate::demo_concerns::load(app, cid, &studios, &member_ids).await?;
+    crate::demo_direct::load(app, cid, &member_ids, &units).await?;
 
     let g: Granted<ManageUsers> = actor.grant().map_err(Error::from)?;
     let convenor_member = members[23].0; // the first member of 教育界
@@ -347,6 +353,7 @@ pub async fn load(app: &App) -> Result<Loaded> {
             role: role.code(),
             password: PASSWORD,
             member_id,
+            handling_unit_id: (role == Role::HandlingUnit).then_some(housing_unit),
         };
         add_user(app, &g, &input, true).await?;
     }

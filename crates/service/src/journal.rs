@@ -83,6 +83,7 @@ fn leaves_organisation(kind: &str) -> bool {
         || kind.starts_with("reception.")
         || kind.starts_with("service.")
         || kind.starts_with("opinion.")
+        || kind.starts_with("proposal.")
         || matches!(
             kind,
             "user.logged_in" | "user.logged_out" | "member.phone_viewed" | "member.roster_exported"

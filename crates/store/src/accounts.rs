@@ -16,11 +16,12 @@ pub struct UserRow {
     pub role: String,
     pub password_hash: String,
     pub member_id: Option<i64>,
+    pub handling_unit_id: Option<i64>,
     pub is_demo: bool,
     pub disabled: bool,
 }
 
-const USER_COLS: &str = "u.id, u.committee_id, u.username, u.display_name, u.role, u.password_hash, u.member_id, u.is_demo, u.disabled";
+const USER_COLS: &str = "u.id, u.committee_id, u.username, u.display_name, u.role, u.password_hash, u.member_id, u.handling_unit_id, u.is_demo, u.disabled";
 
 pub struct NewUser<'a> {
     pub committee_id: i64,
@@ -29,12 +30,13 @@ pub struct NewUser<'a> {
     pub role: &'a str,
     pub password_hash: &'a str,
     pub member_id: Option<i64>,
+    pub handling_unit_id: Option<i64>,
     pub is_demo: bool,
 }
 
 pub async fn insert_user(c: &mut Conn<'_>, u: &NewUser<'_>, now: DateTime<Utc>) -> Result<i64> {
-    let q = "INSERT INTO users (committee_id, username, display_name, role, password_hash, member_id, is_demo, disabled, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, FALSE, $8, $8) RETURNING id";
+    let q = "INSERT INTO users (committee_id, username, display_name, role, password_hash, member_id, handling_unit_id, is_demo, disabled, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE, $9, $9) RETURNING id";
     on!(c, |x| sqlx::query_scalar(q)
         .bind(u.committee_id)
         .bind(u.username)
@@ -42,6 +44,7 @@ pub async fn insert_user(c: &mut Conn<'_>, u: &NewUser<'_>, now: DateTime<Utc>) 
         .bind(u.role)
         .bind(u.password_hash)
         .bind(u.member_id)
+        .bind(u.handling_unit_id)
         .bind(u.is_demo)
         .bind(now)
         .fetch_one(&mut **x)

@@ -642,6 +642,7 @@ pub async fn add_opinion_draft(
         .bind(at)
         .fetch_one(&mut **x)
         .await)?;
+    crate::opinions::set_authors(c, id, &[(member_id, "lead")]).await?;
     for cid in concern_ids {
         let q = "INSERT INTO opinion_report_concerns (report_id, concern_id) VALUES ($1, $2)";
         exec!(c, |x| sqlx::query(q)
@@ -651,33 +652,4 @@ pub async fn add_opinion_draft(
             .await)?;
     }
     Ok(id)
-}
-
-/// (id, title, status) of the opinion reports a concern grew into.
-pub async fn reports_of_concern(
-    c: &mut Conn<'_>,
-    concern_id: i64,
-) -> Result<Vec<(i64, String, String)>> {
-    let q = "SELECT r.id, r.title, r.status FROM opinion_reports r JOIN opinion_report_concerns l ON l.report_id = r.id \
-             WHERE l.concern_id = $1 ORDER BY r.id";
-    on!(c, |x| sqlx::query_as(q)
-        .bind(concern_id)
-        .fetch_all(&mut **x)
-        .await)
-    .map_err(Into::into)
-}
-
-/// (id, title, status, created) of a member's opinion reports.
-pub async fn member_reports(
-    c: &mut Conn<'_>,
-    committee_id: i64,
-    member_id: i64,
-) -> Result<Vec<(i64, String, String, DateTime<Utc>)>> {
-    let q = "SELECT id, title, status, created_at FROM opinion_reports WHERE committee_id = $1 AND member_id = $2 ORDER BY id DESC";
-    on!(c, |x| sqlx::query_as(q)
-        .bind(committee_id)
-        .bind(member_id)
-        .fetch_all(&mut **x)
-        .await)
-    .map_err(Into::into)
 }

@@ -174,6 +174,7 @@ pub enum Param {
     NullInt,
     NullBool,
     NullBytes,
+    NullTime,
 }
 
 /// Bind a list of [`Param`]s; expanded inside [`on!`] so it types for either database.
@@ -192,6 +193,7 @@ macro_rules! bind_params {
                 $crate::db::Param::NullInt => q.bind(None::<i64>),
                 $crate::db::Param::NullBool => q.bind(None::<bool>),
                 $crate::db::Param::NullBytes => q.bind(None::<Vec<u8>>),
+                $crate::db::Param::NullTime => q.bind(None::<chrono::DateTime<chrono::Utc>>),
             };
         }
         q
@@ -338,4 +340,118 @@ pub fn placeholders(from: usize, n: usize) -> String {
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A row type that both databases can decode.
+pub trait Rowed:
+    for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+    + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+    + Send
+    + Unpin
+{
+}
+impl<T> Rowed for T where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin
+{
+}
+
+/// Every row of `q` with `params`, on either database.
+pub async fn all<T: Rowed>(c: &mut Conn<'_>, q: &str, params: &[Param]) -> Result<Vec<T>> {
+    let q = q.to_string();
+    on!(c, |x| bind_params!(
+        sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(q)),
+        params
+    )
+    .fetch_all(&mut **x)
+    .await)
+    .map_err(Into::into)
+}
+
+/// The first row of `q`, if any.
+pub async fn opt<T: Rowed>(c: &mut Conn<'_>, q: &str, params: &[Param]) -> Result<Option<T>> {
+    let q = q.to_string();
+    on!(c, |x| bind_params!(
+        sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(q)),
+        params
+    )
+    .fetch_optional(&mut **x)
+    .await)
+    .map_err(Into::into)
+}
+
+/// One integer (an id from `RETURNING id`, a count).
+pub async fn int(c: &mut Conn<'_>, q: &str, params: &[Param]) -> Result<i64> {
+    let q = q.to_string();
+    on!(c, |x| bind_params!(
+        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(q)),
+        params
+    )
+    .fetch_one(&mut **x)
+    .await)
+    .map_err(Into::into)
+}
+
+/// Run a statement; the number of rows it changed.
+pub async fn run(c: &mut Conn<'_>, q: &str, params: &[Param]) -> Result<u64> {
+    let q = q.to_string();
+    exec!(c, |x| bind_params!(
+        sqlx::query(sqlx::AssertSqlSafe(q)),
+        params
+    )
+    .execute(&mut **x)
+    .await)
+    .map_err(Into::into)
+}
+
+/// A WHERE clause built from optional filters: `and("status = ?", v)` numbers the
+/// placeholder itself, so filters can be added in any order. Every `?` of one condition
+/// stands for the same value.
+#[derive(Debug, Clone, Default)]
+pub struct Where {
+    pub sql: String,
+    pub params: Vec<Param>,
+}
+
+impl Where {
+    pub fn and(&mut self, cond: &str, v: Param) -> &mut Self {
+        self.params.push(v);
+        let n = self.params.len();
+        let cond = cond.replace('?', &format!("${n}"));
+        self.raw(&cond)
+    }
+    /// A condition without a value (written by us, never from input).
+    pub fn raw(&mut self, cond: &str) -> &mut Self {
+        self.sql.push_str(if self.sql.is_empty() {
+            " WHERE "
+        } else {
+            " AND "
+        });
+        self.sql.push_str(cond);
+        self
+    }
+    /// `$n, $n+1` for the next two parameters (LIMIT and OFFSET).
+    pub fn page(&self) -> String {
+        let n = self.params.len();
+        format!(" LIMIT ${} OFFSET ${}", n + 1, n + 2)
+    }
+    pub fn with_page(&self, limit: i64, offset: i64) -> Vec<Param> {
+        let mut p = self.params.clone();
+        p.push(Param::Int(limit));
+        p.push(Param::Int(offset));
+        p
+    }
+}
+
+/// `Some(x)` as a typed parameter, `None` as a NULL of that type.
+pub fn opt_text(v: &Option<String>) -> Param {
+    v.clone().map(Param::Text).unwrap_or(Param::NullText)
+}
+pub fn opt_int(v: Option<i64>) -> Param {
+    v.map(Param::Int).unwrap_or(Param::NullInt)
+}
+pub fn opt_time(v: Option<chrono::DateTime<chrono::Utc>>) -> Param {
+    v.map(Param::Time).unwrap_or(Param::NullTime)
 }

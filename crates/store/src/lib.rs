@@ -9,6 +9,8 @@ pub mod accounts;
 pub mod concerns;
 pub mod db;
 pub mod journal;
+pub mod opinions;
+pub mod proposals;
 pub mod records;
 pub mod stats;
 pub mod studios;

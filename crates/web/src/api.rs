@@ -366,6 +366,7 @@ async fn create_user(
         role: s("role"),
         password: s("password"),
         member_id: body.get("member_id").and_then(Value::as_i64),
+        handling_unit_id: body.get("handling_unit_id").and_then(Value::as_i64),
     };
     let id = auth::add_user(&state.app, &g, &input, false).await?;
     Ok((

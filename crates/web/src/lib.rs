@@ -79,7 +79,7 @@ async fn request_scope(
 }
 
 /// Background work inside `serve` (no second process to forget): remove expired sessions,
-/// escalate overdue concerns, send the 14-day follow-ups. Every node may run it: each step
+/// escalate overdue concerns and proposals, send the 14-day follow-ups. Every node may run it: each step
 /// is its own transaction and skips what another node already did.
 pub fn spawn_jobs(app: App) {
     tokio::spawn(async move {
@@ -92,6 +92,11 @@ pub fn spawn_jobs(app: App) {
                 Ok(n) if n > 0 => tracing::info!("escalated {n} overdue concerns"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!("escalation failed: {e}"),
+            }
+            match lianxin_service::proposals::jobs::escalate_overdue(&app, at).await {
+                Ok(n) if n > 0 => tracing::info!("escalated {n} overdue proposals"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!("proposal escalation failed: {e}"),
             }
             match lianxin_service::concerns::jobs::follow_up(&app, at).await {
                 Ok(n) if n > 0 => tracing::info!("sent {n} follow-ups"),

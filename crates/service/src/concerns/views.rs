@@ -53,8 +53,8 @@ pub struct PublicView {
     pub can_reopen: bool,
     pub follow_up: bool,
     pub follow_up_answer: Option<FollowUp>,
-    /// The opinion reports it grew into: (title, status).
-    pub reports: Vec<(String, String)>,
+    /// What became of the opinion reports it grew into, in plain words.
+    pub reports: Vec<String>,
 }
 
 pub async fn public_view(app: &App, code: &str) -> Result<PublicView> {
@@ -93,11 +93,7 @@ pub async fn public_view(app: &App, code: &str) -> Result<PublicView> {
         can_reopen: reopen_ok,
         follow_up: row.followup_sent_at.is_some() && row.followup_answer.is_none(),
         follow_up_answer: row.followup_answer.as_deref().and_then(FollowUp::parse),
-        reports: store::reports_of_concern(c, row.id)
-            .await?
-            .into_iter()
-            .map(|(_, t, s)| (t, s))
-            .collect(),
+        reports: crate::opinions::views::outcome_lines(c, row.id).await?,
     })
 }
 
@@ -475,18 +471,6 @@ pub async fn draft_opinion_report(
     };
     commit(tx, actor, change).await?;
     Ok(report)
-}
-
-/// A member's opinion reports: (id, title, status, created).
-pub async fn my_reports(
-    app: &App,
-    g: &Granted<AnswerConcerns>,
-) -> Result<Vec<(i64, String, String, DateTime<Utc>)>> {
-    let Some(member) = g.actor().member_id else {
-        return Ok(vec![]);
-    };
-    let mut conn = app.db.acquire().await?;
-    Ok(store::member_reports(&mut conn.conn(), g.committee_id(), member).await?)
 }
 
 /// The notification outbox (SMS, e-mail and office messages waiting to be sent).

@@ -268,6 +268,7 @@ async fn add_user(S(state): S<State>, f: CsrfForm) -> Result<Response, PageError
         role: get("role"),
         password: get("password"),
         member_id: get("member_id").trim().parse().ok(),
+        handling_unit_id: get("handling_unit_id").trim().parse().ok(),
     };
     match auth::add_user(&state.app, &g, &input, false).await {
         Ok(_) => Ok(Redirect::to("/office/users?saved=1").into_response()),

@@ -6,6 +6,8 @@ pub mod concerns;
 pub mod forms;
 pub mod office;
 pub mod office_concerns;
+pub mod opinions;
+pub mod proposals;
 pub mod public;
 pub mod workspace;
 
@@ -15,7 +17,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use lianxin_domain::access::{
-    AnswerConcerns, HandleConcerns, ManageOpen311, ManageUsers, Role, ViewAudit, ViewOrganisation,
+    AnswerConcerns, DraftProposals, HandleAssignments, HandleConcerns, ManageOpen311,
+    ManageProposals, ManageUsers, ReviewOpinionReports, Role, ViewAudit, ViewOrganisation,
 };
 
 use crate::State;
@@ -27,6 +30,8 @@ pub fn routes() -> Router<State> {
         .merge(public::routes())
         .merge(concerns::routes())
         .merge(workspace::routes())
+        .merge(opinions::routes())
+        .merge(proposals::routes())
         .merge(account::routes())
         .merge(office_concerns::routes())
         .merge(office::routes())
@@ -48,17 +53,26 @@ async fn css() -> Response {
 /// Template filters: times are stored in UTC and shown in China's time (UTC+8, no daylight
 /// saving), e.g. `{{ c.submitted_at|cn("%Y-%m-%d %H:%M") }}`.
 pub mod filters {
-    use std::borrow::Borrow;
-
     use chrono::{DateTime, FixedOffset, Utc};
 
-    pub fn cn<T: Borrow<DateTime<Utc>>>(
-        t: T,
-        _: &dyn askama::Values,
-        fmt: &str,
-    ) -> askama::Result<String> {
+    /// A UTC time however many references deep a template holds it.
+    pub trait Instant {
+        fn instant(&self) -> DateTime<Utc>;
+    }
+    impl Instant for DateTime<Utc> {
+        fn instant(&self) -> DateTime<Utc> {
+            *self
+        }
+    }
+    impl<T: Instant + ?Sized> Instant for &T {
+        fn instant(&self) -> DateTime<Utc> {
+            (**self).instant()
+        }
+    }
+
+    pub fn cn<T: Instant>(t: T, _: &dyn askama::Values, fmt: &str) -> askama::Result<String> {
         let china = FixedOffset::east_opt(8 * 3600).ok_or(askama::Error::Fmt)?;
-        Ok(t.borrow().with_timezone(&china).format(fmt).to_string())
+        Ok(t.instant().with_timezone(&china).format(fmt).to_string())
     }
 }
 
@@ -77,6 +91,7 @@ impl Nav {
             ("/".into(), "首页".into()),
             ("/members".into(), "委员风采".into()),
             ("/studios".into(), "委员工作室".into()),
+            ("/proposals".into(), "提案公开".into()),
         ];
         let Some(a) = auth else {
             return Nav {
@@ -95,6 +110,16 @@ impl Nav {
             links.insert(1, ("/office/concerns".into(), "群众诉求".into()));
             links.push(("/office/outbox".into(), "通知发件箱".into()));
         }
+        if actor.can::<ReviewOpinionReports>() {
+            links.insert(2, ("/office/reports".into(), "社情民意".into()));
+        }
+        if actor.can::<ManageProposals>() {
+            links.insert(3, ("/office/proposals".into(), "提案".into()));
+        }
+        if actor.can::<HandleAssignments>() {
+            links.push(("/unit/proposals".into(), "交办提案".into()));
+            links.push(("/unit/reports".into(), "转办信息".into()));
+        }
         if actor.can::<ManageOpen311>() {
             links.push(("/office/open311".into(), "Open311".into()));
         }
@@ -104,6 +129,9 @@ impl Nav {
         if actor.member_id.is_some() && actor.can::<AnswerConcerns>() {
             links.push(("/me/concerns".into(), "诉求办理".into()));
             links.push(("/me/reports".into(), "社情民意".into()));
+        }
+        if actor.member_id.is_some() && actor.can::<DraftProposals>() {
+            links.push(("/me/proposals".into(), "提案".into()));
         }
         if actor.role == Role::Constituent {
             links.push(("/concerns/new".into(), "反映诉求".into()));

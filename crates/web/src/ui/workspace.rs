@@ -8,7 +8,7 @@ use axum::extract::{Path, RawQuery, State as S};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use lianxin_domain::access::{AnswerConcerns, RecordReception, RecordService};
 use lianxin_domain::concern::Status;
 use lianxin_service::concerns::intake::{FormOptions, form_options};
@@ -33,7 +33,6 @@ pub fn routes() -> Router<State> {
         .route("/me/concerns/{id}/reply", post(reply))
         .route("/me/concerns/{id}/reroute", post(request_reroute))
         .route("/me/concerns/{id}/attachments/{aid}", get(attachment))
-        .route("/me/reports", get(reports).post(draft_report))
         .route("/me/mine", get(mine))
         .route("/me/studio/{id}", get(studio_log))
         .route("/me/studio/{id}/visits", post(add_visit))
@@ -210,37 +209,6 @@ async fn attachment(
         HeaderValue::from_static("inline"),
     );
     Ok(r)
-}
-
-#[derive(Template)]
-#[template(path = "my_reports.html")]
-struct Reports {
-    nav: Nav,
-    reports: Vec<(i64, String, String, DateTime<Utc>)>,
-    saved: bool,
-}
-
-async fn reports(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuery) -> PageResult {
-    let g = a.actor.grant::<AnswerConcerns>()?;
-    let reports = views::my_reports(&state.app, &g).await?;
-    Ok(page(&Reports {
-        nav: Nav::for_auth(Some(&a)),
-        reports,
-        saved: q.is_some_and(|q| q.contains("saved")),
-    }))
-}
-
-async fn draft_report(S(state): S<State>, f: CsrfForm) -> PageResult {
-    let g = f.auth.actor.grant::<AnswerConcerns>()?;
-    let ids: Vec<i64> = f
-        .form
-        .0
-        .iter()
-        .filter(|(k, _)| k == "concern_id")
-        .filter_map(|(_, v)| v.parse().ok())
-        .collect();
-    views::draft_opinion_report(&state.app, &g, &ids).await?;
-    Ok(Redirect::to("/me/reports?saved=1").into_response())
 }
 
 #[derive(Template)]
