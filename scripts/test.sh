@@ -21,6 +21,9 @@ apt_install() {
 need psql || apt_install postgresql-client
 need chromium || apt_install chromium
 need node || apt_install nodejs npm
+need pdftotext || apt_install poppler-utils
+# The bulletin and report PDFs are typeset with Noto CJK.
+[ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || [ -n "${LIANXIN_FONT_DIR:-}" ] || apt_install fonts-noto-cjk
 
 if ! psql "$LIANXIN_TEST_POSTGRES_URL" -qAtc 'SELECT 1' >/dev/null 2>&1; then
   echo "PostgreSQL is not reachable at $LIANXIN_TEST_POSTGRES_URL — the PostgreSQL half of the suite cannot run." >&2

@@ -45,7 +45,10 @@ const PROPOSAL: [(&str, &str); 4] = [
     ("title", "关于建设社区嵌入式托育点的提案"),
     ("cause", "双职工家庭三岁以下婴幼儿照护难。"),
     ("analysis", "普惠托位少，收费高，社区场地闲置。"),
-    ("suggestions", "利用社区闲置用房建设嵌入式托育点，给予运营补贴。"),
+    (
+        "suggestions",
+        "利用社区闲置用房建设嵌入式托育点，给予运营补贴。",
+    ),
 ];
 
 /// A drafted proposal's id, as `member` (joint with `cosigner` if given).
@@ -77,7 +80,12 @@ async fn assigned(t: &TestApp) -> i64 {
     let office = t.signed_in("office").await;
     let op = format!("/office/proposals/{id}");
     let r = t
-        .post_form(&office, &op, &format!("{op}/accept"), &[("category", "城乡建设")])
+        .post_form(
+            &office,
+            &op,
+            &format!("{op}/accept"),
+            &[("category", "城乡建设")],
+        )
         .await;
     assert_eq!(r.status(), 303);
     let unit = user(t, "unit").await.handling_unit_id.unwrap().to_string();
@@ -93,7 +101,13 @@ async fn assigned(t: &TestApp) -> i64 {
     id
 }
 
-async fn answer(t: &TestApp, unit: &reqwest::Client, id: i64, class: &str, file: Option<Vec<u8>>) -> reqwest::Response {
+async fn answer(
+    t: &TestApp,
+    unit: &reqwest::Client,
+    id: i64,
+    class: &str,
+    file: Option<Vec<u8>>,
+) -> reqwest::Response {
     let page = unit
         .get(t.url("/unit/proposals"))
         .send()
@@ -126,7 +140,9 @@ both_demo!(a_joint_proposal_goes_from_draft_to_a_rated_answer, |t| {
     let page = format!("/me/proposals/{id}");
 
     // The co-signer has not accepted: submission is refused, nothing changes.
-    let r = t.post_form(&member, &page, &format!("{page}/submit"), &[]).await;
+    let r = t
+        .post_form(&member, &page, &format!("{page}/submit"), &[])
+        .await;
     assert_eq!(r.status(), 409);
     assert!(r.text().await.unwrap().contains("未同意联名"));
 
@@ -134,26 +150,48 @@ both_demo!(a_joint_proposal_goes_from_draft_to_a_rated_answer, |t| {
     let (_, inv) = text(&cosigner, &t, "/me/proposals").await;
     assert!(inv.contains("联名邀请") && inv.contains(PROPOSAL[0].1));
     let r = t
-        .post_form(&cosigner, &page, &format!("{page}/respond"), &[("accept", "yes")])
+        .post_form(
+            &cosigner,
+            &page,
+            &format!("{page}/respond"),
+            &[("accept", "yes")],
+        )
         .await;
     assert_eq!(r.status(), 303);
-    let r = t.post_form(&member, &page, &format!("{page}/submit"), &[]).await;
+    let r = t
+        .post_form(&member, &page, &format!("{page}/submit"), &[])
+        .await;
     assert_eq!(r.status(), 303);
 
     // The office accepts (twice is refused) and assigns to the housing bureau.
     let office = t.signed_in("office").await;
     let op = format!("/office/proposals/{id}");
     let r = t
-        .post_form(&office, &op, &format!("{op}/accept"), &[("category", "社会保障")])
+        .post_form(
+            &office,
+            &op,
+            &format!("{op}/accept"),
+            &[("category", "社会保障")],
+        )
         .await;
     assert_eq!(r.status(), 303);
     let r = t
-        .post_form(&office, &op, &format!("{op}/accept"), &[("category", "社会保障")])
+        .post_form(
+            &office,
+            &op,
+            &format!("{op}/accept"),
+            &[("category", "社会保障")],
+        )
         .await;
     assert_eq!(r.status(), 409);
     let unit_id = user(&t, "unit").await.handling_unit_id.unwrap();
     let r = t
-        .post_form(&office, &op, &format!("{op}/assign"), &[("mode", "lead"), ("lead_unit", &unit_id.to_string())])
+        .post_form(
+            &office,
+            &op,
+            &format!("{op}/assign"),
+            &[("mode", "lead"), ("lead_unit", &unit_id.to_string())],
+        )
         .await;
     assert_eq!(r.status(), 303);
 
@@ -162,17 +200,34 @@ both_demo!(a_joint_proposal_goes_from_draft_to_a_rated_answer, |t| {
     let (s, list) = text(&unit, &t, "/unit/proposals").await;
     assert_eq!(s, 200);
     assert!(list.contains(PROPOSAL[0].1));
-    let r = answer(&t, &unit, id, "A", Some(b"%PDF-1.4\n%demo answer\n".to_vec())).await;
+    let r = answer(
+        &t,
+        &unit,
+        id,
+        "A",
+        Some(b"%PDF-1.4\n%demo answer\n".to_vec()),
+    )
+    .await;
     assert_eq!(r.status(), 303);
 
     // Someone else cannot rate it; the proposer can.
     let other = t.signed_in("convenor").await;
     let r = t
-        .post_form(&other, "/me/proposals", &format!("{page}/rate"), &[("rating", "satisfied")])
+        .post_form(
+            &other,
+            "/me/proposals",
+            &format!("{page}/rate"),
+            &[("rating", "satisfied")],
+        )
         .await;
     assert_eq!(r.status(), 404);
     let r = t
-        .post_form(&member, &page, &format!("{page}/rate"), &[("rating", "satisfied"), ("comment", "答复具体")])
+        .post_form(
+            &member,
+            &page,
+            &format!("{page}/rate"),
+            &[("rating", "satisfied"), ("comment", "答复具体")],
+        )
         .await;
     assert_eq!(r.status(), 303);
     let (_, detail) = text(&member, &t, &page).await;
@@ -181,102 +236,200 @@ both_demo!(a_joint_proposal_goes_from_draft_to_a_rated_answer, |t| {
     // The public reads it with its answer; the attachment downloads.
     let public = t.anonymous(&format!("/proposals/{id}")).await;
     assert!(public.contains("A类") && public.contains("民生实事"));
-    assert!(!public.contains("答复具体"), "the proposer's comment stays private");
+    assert!(
+        !public.contains("答复具体"),
+        "the proposer's comment stays private"
+    );
 
     let ev = events(&t).await;
-    let of = |k: &str| ev.iter().find(|e| e["kind"] == k).cloned().unwrap_or_else(|| panic!("{k}"));
+    let of = |k: &str| {
+        ev.iter()
+            .find(|e| e["kind"] == k)
+            .cloned()
+            .unwrap_or_else(|| panic!("{k}"))
+    };
     assert_eq!(of("proposal.answered")["payload"]["class"], "A");
     let authors = of("proposal.rated")["payload"]["authors"].clone();
     let roles: Vec<(i64, String)> = authors
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| (a["member_id"].as_i64().unwrap(), a["role"].as_str().unwrap().to_string()))
+        .map(|a| {
+            (
+                a["member_id"].as_i64().unwrap(),
+                a["role"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     let me = user(&t, "member").await.member_id.unwrap();
-    assert_eq!(roles, vec![(me, "lead".to_string()), (lead_member, "joint".to_string())]);
+    assert_eq!(
+        roles,
+        vec![(me, "lead".to_string()), (lead_member, "joint".to_string())]
+    );
 });
 
-both_demo!(proposals_refuse_bad_steps_and_leave_nothing_half_written, |t| {
-    let id = assigned(&t).await;
-    let unit = t.signed_in("unit").await;
-    let page = format!("/unit/proposals/{id}");
-    // One extension only.
-    let r = t.post_form(&unit, &page, &format!("{page}/extension"), &[("reason", "需要跨部门协调")]).await;
-    assert_eq!(r.status(), 303);
-    let r = t.post_form(&unit, &page, &format!("{page}/extension"), &[("reason", "再延一次")]).await;
-    assert_eq!(r.status(), 409);
-    // An objection after ten days is refused.
-    let mut conn = t.app.db.acquire().await.unwrap();
-    let mut c = conn.conn();
-    let mut row = lianxin_store::proposals::by_id(&mut c, 1, id).await.unwrap().unwrap();
-    row.assigned_at = Some(chrono::Utc::now() - chrono::Duration::days(11));
-    lianxin_store::proposals::save(&mut c, &row).await.unwrap();
-    drop(conn);
-    let r = t.post_form(&unit, &page, &format!("{page}/object"), &[("reason", "不属于本单位职责")]).await;
-    assert_eq!(r.status(), 409);
-    assert!(r.text().await.unwrap().contains("超过10天"));
+both_demo!(
+    proposals_refuse_bad_steps_and_leave_nothing_half_written,
+    |t| {
+        let id = assigned(&t).await;
+        let unit = t.signed_in("unit").await;
+        let page = format!("/unit/proposals/{id}");
+        // One extension only.
+        let r = t
+            .post_form(
+                &unit,
+                &page,
+                &format!("{page}/extension"),
+                &[("reason", "需要跨部门协调")],
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let r = t
+            .post_form(
+                &unit,
+                &page,
+                &format!("{page}/extension"),
+                &[("reason", "再延一次")],
+            )
+            .await;
+        assert_eq!(r.status(), 409);
+        // An objection after ten days is refused.
+        let mut conn = t.app.db.acquire().await.unwrap();
+        let mut c = conn.conn();
+        let mut row = lianxin_store::proposals::by_id(&mut c, 1, id)
+            .await
+            .unwrap()
+            .unwrap();
+        row.assigned_at = Some(chrono::Utc::now() - chrono::Duration::days(11));
+        lianxin_store::proposals::save(&mut c, &row).await.unwrap();
+        drop(conn);
+        let r = t
+            .post_form(
+                &unit,
+                &page,
+                &format!("{page}/object"),
+                &[("reason", "不属于本单位职责")],
+            )
+            .await;
+        assert_eq!(r.status(), 409);
+        assert!(r.text().await.unwrap().contains("超过10天"));
 
-    // A unit cannot read a proposal not assigned to it.
-    let other = {
+        // A unit cannot read a proposal not assigned to it.
+        let other = {
+            let member = t.signed_in("member").await;
+            draft(&t, &member, None).await
+        };
+        let (s, _) = text(&unit, &t, &format!("/unit/proposals/{other}")).await;
+        assert_eq!(s, 404);
+        // Answering before assignment is illegal, for the office's state machine too.
+        let r = answer(&t, &unit, other, "A", None).await;
+        assert_eq!(r.status(), 404);
+
+        // An attachment that is not a PDF or picture is refused, and no answer is stored.
+        let r = answer(
+            &t,
+            &unit,
+            id,
+            "A",
+            Some(b"MZ\x90\x00 not a document".to_vec()),
+        )
+        .await;
+        assert_eq!(r.status(), 422);
+        let mut conn = t.app.db.acquire().await.unwrap();
+        assert!(
+            lianxin_store::proposals::answers(&mut conn.conn(), id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        drop(conn);
+        // Oversized: refused at the edge.
+        let r = answer(&t, &unit, id, "A", Some(vec![b'%'; 11 * 1024 * 1024])).await;
+        assert!(matches!(r.status().as_u16(), 413 | 422), "{}", r.status());
+
+        // Merge cycles: A into B, then B into A is refused.
         let member = t.signed_in("member").await;
-        draft(&t, &member, None).await
-    };
-    let (s, _) = text(&unit, &t, &format!("/unit/proposals/{other}")).await;
-    assert_eq!(s, 404);
-    // Answering before assignment is illegal, for the office's state machine too.
-    let r = answer(&t, &unit, other, "A", None).await;
-    assert_eq!(r.status(), 404);
-
-    // An attachment that is not a PDF or picture is refused, and no answer is stored.
-    let r = answer(&t, &unit, id, "A", Some(b"MZ\x90\x00 not a document".to_vec())).await;
-    assert_eq!(r.status(), 422);
-    let mut conn = t.app.db.acquire().await.unwrap();
-    assert!(lianxin_store::proposals::answers(&mut conn.conn(), id).await.unwrap().is_empty());
-    drop(conn);
-    // Oversized: refused at the edge.
-    let r = answer(&t, &unit, id, "A", Some(vec![b'%'; 11 * 1024 * 1024])).await;
-    assert!(matches!(r.status().as_u16(), 413 | 422), "{}", r.status());
-
-    // Merge cycles: A into B, then B into A is refused.
-    let member = t.signed_in("member").await;
-    let office = t.signed_in("office").await;
-    let a = draft(&t, &member, None).await;
-    let b = draft(&t, &member, None).await;
-    for p in [a, b] {
-        let pp = format!("/me/proposals/{p}");
-        assert_eq!(t.post_form(&member, &pp, &format!("{pp}/submit"), &[]).await.status(), 303);
+        let office = t.signed_in("office").await;
+        let a = draft(&t, &member, None).await;
+        let b = draft(&t, &member, None).await;
+        for p in [a, b] {
+            let pp = format!("/me/proposals/{p}");
+            assert_eq!(
+                t.post_form(&member, &pp, &format!("{pp}/submit"), &[])
+                    .await
+                    .status(),
+                303
+            );
+        }
+        let oa = format!("/office/proposals/{a}");
+        let ob = format!("/office/proposals/{b}");
+        let r = t
+            .post_form(
+                &office,
+                &oa,
+                &format!("{oa}/merge"),
+                &[("into", &b.to_string())],
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let r = t
+            .post_form(
+                &office,
+                &ob,
+                &format!("{ob}/merge"),
+                &[("into", &a.to_string())],
+            )
+            .await;
+        assert_eq!(r.status(), 409);
+        assert!(r.text().await.unwrap().contains("并入其他提案"));
     }
-    let oa = format!("/office/proposals/{a}");
-    let ob = format!("/office/proposals/{b}");
-    let r = t.post_form(&office, &oa, &format!("{oa}/merge"), &[("into", &b.to_string())]).await;
-    assert_eq!(r.status(), 303);
-    let r = t.post_form(&office, &ob, &format!("{ob}/merge"), &[("into", &a.to_string())]).await;
-    assert_eq!(r.status(), 409);
-    assert!(r.text().await.unwrap().contains("并入其他提案"));
-});
+);
 
 both_demo!(submission_outside_any_window_is_refused, |t| {
     let office = t.signed_in("office").await;
-    let year = (chrono::Utc::now() + chrono::Duration::hours(8)).format("%Y").to_string();
+    let year = (chrono::Utc::now() + chrono::Duration::hours(8))
+        .format("%Y")
+        .to_string();
     // Close this year's windows before today.
     for kind in ["plenary", "regular"] {
         let r = t
-            .post_form(&office, "/office/proposal-windows", "/office/proposal-windows", &[("year", &year), ("kind", kind), ("opens_on", &format!("{year}-01-01")), ("closes_on", &format!("{year}-01-02"))])
+            .post_form(
+                &office,
+                "/office/proposal-windows",
+                "/office/proposal-windows",
+                &[
+                    ("year", &year),
+                    ("kind", kind),
+                    ("opens_on", &format!("{year}-01-01")),
+                    ("closes_on", &format!("{year}-01-02")),
+                ],
+            )
             .await;
         assert_eq!(r.status(), 303);
     }
     let member = t.signed_in("member").await;
     let id = draft(&t, &member, None).await;
     let page = format!("/me/proposals/{id}");
-    let r = t.post_form(&member, &page, &format!("{page}/submit"), &[]).await;
+    let r = t
+        .post_form(&member, &page, &format!("{page}/submit"), &[])
+        .await;
     assert_eq!(r.status(), 409);
     assert!(r.text().await.unwrap().contains("不在提案征集期内"));
     let (_, p) = text(&member, &t, &page).await;
     assert!(p.contains("草稿"), "still a draft");
     // A window that closes before it opens is refused with the field named.
     let r = t
-        .post_form(&office, "/office/proposal-windows", "/office/proposal-windows", &[("year", &year), ("kind", "regular"), ("opens_on", "2026-05-01"), ("closes_on", "2026-04-01")])
+        .post_form(
+            &office,
+            "/office/proposal-windows",
+            "/office/proposal-windows",
+            &[
+                ("year", &year),
+                ("kind", "regular"),
+                ("opens_on", "2026-05-01"),
+                ("closes_on", "2026-04-01"),
+            ],
+        )
         .await;
     assert_eq!(r.status(), 422);
 });
@@ -284,132 +437,278 @@ both_demo!(submission_outside_any_window_is_refused, |t| {
 both_demo!(markup_in_every_field_is_shown_as_text, |t| {
     let member = t.signed_in("member").await;
     let evil = "<script>alert(1)</script><b>粗</b>";
-    let f: Vec<(&str, &str)> = vec![("title", evil), ("cause", evil), ("analysis", evil), ("suggestions", evil), ("kind", "individual")];
-    let r = t.post_form(&member, "/me/proposals/new", "/me/proposals/new", &f).await;
+    let f: Vec<(&str, &str)> = vec![
+        ("title", evil),
+        ("cause", evil),
+        ("analysis", evil),
+        ("suggestions", evil),
+        ("kind", "individual"),
+    ];
+    let r = t
+        .post_form(&member, "/me/proposals/new", "/me/proposals/new", &f)
+        .await;
     let id = location_id(&r);
     let (_, page) = text(&member, &t, &format!("/me/proposals/{id}")).await;
     assert!(!page.contains("<script>alert(1)"));
     assert!(page.contains("&#60;script&#62;alert(1)"));
     let f: Vec<(&str, &str)> = vec![("title", evil), ("body", evil), ("suggestions", evil)];
-    let r = t.post_form(&member, "/me/reports/new", "/me/reports/new", &f).await;
+    let r = t
+        .post_form(&member, "/me/reports/new", "/me/reports/new", &f)
+        .await;
     let rid = location_id(&r);
     let (_, page) = text(&member, &t, &format!("/me/reports/{rid}")).await;
     assert!(!page.contains("<script>alert(1)") && page.contains("&#60;b&#62;粗"));
 });
 
-both_demo!(an_opinion_report_from_a_concern_flows_back_to_the_person, |t| {
-    // A person raises a concern at the first studio; the member answers it.
-    let cat = t.category("城乡建设").await.to_string();
-    let f = vec![
-        ("title", "路口红绿灯时间太短"),
-        ("detail", "学校门口路口绿灯只有15秒，老人孩子过不去。"),
-        ("category_id", cat.as_str()),
-        ("area", "滨江街道"),
-        ("origin", "studio=1"),
-    ];
-    let code = TestApp::code_of(&t.raise(&f, vec![]).await);
-    let concern = t.concern(&code).await;
-    let member = t.signed_in("member").await;
-    let r = t.post_form(&member, "/me/concerns", "/me/reports", &[("concern_id", &concern.id.to_string())]).await;
-    assert_eq!(r.status(), 303);
-    let id = location_id(&r);
-    let page = format!("/me/reports/{id}");
-    // Drafts are private: the office does not see them.
-    let office = t.signed_in("office").await;
-    let (s, _) = text(&office, &t, &format!("/office/reports/{id}")).await;
-    assert_eq!(s, 200, "the office page exists for any report id of the committee");
-    let (_, list) = text(&office, &t, "/office/reports").await;
-    assert!(!list.contains("路口红绿灯"), "drafts are not listed to the office");
+both_demo!(
+    an_opinion_report_from_a_concern_flows_back_to_the_person,
+    |t| {
+        // A person raises a concern at the first studio; the member answers it.
+        let cat = t.category("城乡建设").await.to_string();
+        let f = vec![
+            ("title", "路口红绿灯时间太短"),
+            ("detail", "学校门口路口绿灯只有15秒，老人孩子过不去。"),
+            ("category_id", cat.as_str()),
+            ("area", "滨江街道"),
+            ("origin", "studio=1"),
+        ];
+        let code = TestApp::code_of(&t.raise(&f, vec![]).await);
+        let concern = t.concern(&code).await;
+        let member = t.signed_in("member").await;
+        let r = t
+            .post_form(
+                &member,
+                "/me/concerns",
+                "/me/reports",
+                &[("concern_id", &concern.id.to_string())],
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let id = location_id(&r);
+        let page = format!("/me/reports/{id}");
+        // Drafts are private: the office does not see them.
+        let office = t.signed_in("office").await;
+        let (s, _) = text(&office, &t, &format!("/office/reports/{id}")).await;
+        assert_eq!(
+            s, 200,
+            "the office page exists for any report id of the committee"
+        );
+        let (_, list) = text(&office, &t, "/office/reports").await;
+        assert!(
+            !list.contains("路口红绿灯"),
+            "drafts are not listed to the office"
+        );
 
-    assert_eq!(t.post_form(&member, &page, &format!("{page}/submit"), &[]).await.status(), 303);
-    // An edit after submission is a new version; the first stays readable.
-    let r = t
-        .post_form(&member, &page, &format!("{page}/edit"), &[("title", "关于学校路口红绿灯时长过短的情况反映"), ("body", "学校门口路口绿灯只有15秒。"), ("suggestions", "延长至30秒")])
-        .await;
-    assert_eq!(r.status(), 303);
-    let (_, p) = text(&member, &t, &page).await;
-    assert!(p.contains("第2版") && p.contains("历史版本") && p.contains("第1版"));
+        assert_eq!(
+            t.post_form(&member, &page, &format!("{page}/submit"), &[])
+                .await
+                .status(),
+            303
+        );
+        // An edit after submission is a new version; the first stays readable.
+        let r = t
+            .post_form(
+                &member,
+                &page,
+                &format!("{page}/edit"),
+                &[
+                    ("title", "关于学校路口红绿灯时长过短的情况反映"),
+                    ("body", "学校门口路口绿灯只有15秒。"),
+                    ("suggestions", "延长至30秒"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let (_, p) = text(&member, &t, &page).await;
+        assert!(p.contains("第2版") && p.contains("历史版本") && p.contains("第1版"));
 
-    let op = format!("/office/reports/{id}");
-    let (_, review_page) = text(&office, &t, &op).await;
-    assert!(review_page.contains("审核"));
-    let r = t.post_form(&office, &op, &format!("{op}/review"), &[("decision", "adopt"), ("level", "party_government")]).await;
-    assert_eq!(r.status(), 303);
-    let unit = user(&t, "unit").await.handling_unit_id.unwrap().to_string();
-    let r = t.post_form(&office, &op, &format!("{op}/forward"), &[("handling_unit_id", &unit), ("note", "请研究办理")]).await;
-    assert_eq!(r.status(), 303);
-    let r = t
-        .post_form(&office, &op, &format!("{op}/instruction"), &[("leader", "市长"), ("level", "city"), ("on_date", "2026-11-20"), ("text", "请交通部门尽快调整。")])
-        .await;
-    assert_eq!(r.status(), 303);
-    let unit_c = t.signed_in("unit").await;
-    let up = format!("/unit/reports/{id}");
-    let r = t
-        .post_form(&unit_c, &up, &format!("{up}/feedback"), &[("body", "已会同交警调整信号配时，内部编号JT-77。"), ("public_text", "路口绿灯已延长到30秒")])
-        .await;
-    assert_eq!(r.status(), 303);
+        let op = format!("/office/reports/{id}");
+        let (_, review_page) = text(&office, &t, &op).await;
+        assert!(review_page.contains("审核"));
+        let r = t
+            .post_form(
+                &office,
+                &op,
+                &format!("{op}/review"),
+                &[("decision", "adopt"), ("level", "party_government")],
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let unit = user(&t, "unit").await.handling_unit_id.unwrap().to_string();
+        let r = t
+            .post_form(
+                &office,
+                &op,
+                &format!("{op}/forward"),
+                &[("handling_unit_id", &unit), ("note", "请研究办理")],
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let r = t
+            .post_form(
+                &office,
+                &op,
+                &format!("{op}/instruction"),
+                &[
+                    ("leader", "市长"),
+                    ("level", "city"),
+                    ("on_date", "2026-11-20"),
+                    ("text", "请交通部门尽快调整。"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let unit_c = t.signed_in("unit").await;
+        let up = format!("/unit/reports/{id}");
+        let r = t
+            .post_form(
+                &unit_c,
+                &up,
+                &format!("{up}/feedback"),
+                &[
+                    ("body", "已会同交警调整信号配时，内部编号JT-77。"),
+                    ("public_text", "路口绿灯已延长到30秒"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 303);
 
-    // The person sees it in plain words, without internal details.
-    let status = t.anonymous(&format!("/c/{code}")).await;
-    assert!(status.contains("采用层级：同级党委政府"), "{status}");
-    assert!(status.contains("市级领导批示"));
-    assert!(status.contains("路口绿灯已延长到30秒"));
-    assert!(!status.contains("JT-77") && !status.contains("市长"));
-    // The author sees the outcome in the workspace.
-    let (_, p) = text(&member, &t, &page).await;
-    assert!(p.contains("已反馈") && p.contains("请交通部门尽快调整"));
+        // The person sees it in plain words, without internal details.
+        let status = t.anonymous(&format!("/c/{code}")).await;
+        assert!(status.contains("采用层级：同级党委政府"), "{status}");
+        assert!(status.contains("市级领导批示"));
+        assert!(status.contains("路口绿灯已延长到30秒"));
+        assert!(!status.contains("JT-77") && !status.contains("市长"));
+        // The author sees the outcome in the workspace.
+        let (_, p) = text(&member, &t, &page).await;
+        assert!(p.contains("已反馈") && p.contains("请交通部门尽快调整"));
 
-    // Compiled into the bulletin and printed as a PDF in Chinese.
-    let r = t.post_form(&office, "/office/bulletins", "/office/bulletins", &[("title", "社情民意"), ("report_id", &id.to_string())]).await;
-    assert_eq!(r.status(), 303);
-    let (_, b) = text(&office, &t, "/office/bulletins").await;
-    let year = (chrono::Utc::now() + chrono::Duration::hours(8)).format("%Y").to_string();
-    assert!(b.contains(&format!("{year}年第1期")));
-    let pdf_link = b.split("href=\"/office/bulletins/").nth(1).unwrap().split('"').next().unwrap();
-    let pdf = office.get(t.url(&format!("/office/bulletins/{pdf_link}"))).send().await.unwrap();
-    assert_eq!(pdf.headers()["content-type"], "application/pdf");
-    let bytes = pdf.bytes().await.unwrap();
-    let path = std::env::temp_dir().join(format!("bulletin-{}-{id}.pdf", std::process::id()));
-    std::fs::write(&path, &bytes).unwrap();
-    let out = std::process::Command::new("pdftotext").arg(&path).arg("-").output().expect("pdftotext (poppler-utils) is installed by scripts/test.sh");
-    let words = String::from_utf8_lossy(&out.stdout).replace(' ', "");
-    assert!(words.contains("关于学校路口红绿灯时长过短的情况反映"), "{words}");
-    // Once published it cannot go into another issue.
-    let r = t.post_form(&office, "/office/bulletins", "/office/bulletins", &[("report_id", &id.to_string())]).await;
-    assert_eq!(r.status(), 409);
-});
+        // Compiled into the bulletin and printed as a PDF in Chinese.
+        let r = t
+            .post_form(
+                &office,
+                "/office/bulletins",
+                "/office/bulletins",
+                &[("title", "社情民意"), ("report_id", &id.to_string())],
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let (_, b) = text(&office, &t, "/office/bulletins").await;
+        let year = (chrono::Utc::now() + chrono::Duration::hours(8))
+            .format("%Y")
+            .to_string();
+        assert!(b.contains(&format!("{year}年第1期")));
+        let pdf_link = b
+            .split("href=\"/office/bulletins/")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let pdf = office
+            .get(t.url(&format!("/office/bulletins/{pdf_link}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(pdf.headers()["content-type"], "application/pdf");
+        let bytes = pdf.bytes().await.unwrap();
+        let path = std::env::temp_dir().join(format!("bulletin-{}-{id}.pdf", std::process::id()));
+        std::fs::write(&path, &bytes).unwrap();
+        let out = std::process::Command::new("pdftotext")
+            .arg(&path)
+            .arg("-")
+            .output()
+            .expect("pdftotext (poppler-utils) is installed by scripts/test.sh");
+        let words = String::from_utf8_lossy(&out.stdout).replace(' ', "");
+        assert!(
+            words.contains("关于学校路口红绿灯时长过短的情况反映"),
+            "{words}"
+        );
+        // Once published it cannot go into another issue.
+        let r = t
+            .post_form(
+                &office,
+                "/office/bulletins",
+                "/office/bulletins",
+                &[("report_id", &id.to_string())],
+            )
+            .await;
+        assert_eq!(r.status(), 409);
+    }
+);
 
-both_demo!(concurrent_reviews_one_wins_and_nothing_is_half_written, |t| {
-    let member = t.signed_in("member").await;
-    let r = t
-        .post_form(&member, "/me/reports/new", "/me/reports/new", &[("title", "关于夜市噪音扰民的情况反映"), ("body", "夜市营业到凌晨两点，噪音扰民。")])
-        .await;
-    let id = location_id(&r);
-    let page = format!("/me/reports/{id}");
-    assert_eq!(t.post_form(&member, &page, &format!("{page}/submit"), &[]).await.status(), 303);
-    let a = t.signed_in("office").await;
-    let b = t.signed_in("committee-staff").await;
-    let op = format!("/office/reports/{id}");
-    let pa = a.get(t.url(&op)).send().await.unwrap().text().await.unwrap();
-    let pb = b.get(t.url(&op)).send().await.unwrap().text().await.unwrap();
-    let fa = [("decision", "adopt".to_string()), ("level", "committee".to_string()), ("_csrf", hidden(&pa, "_csrf"))];
-    let fb = [("decision", "decline".to_string()), ("reason", "已有同类信息".to_string()), ("_csrf", hidden(&pb, "_csrf"))];
-    let (ra, rb) = tokio::join!(
-        a.post(t.url(&format!("{op}/review"))).form(&fa).send(),
-        b.post(t.url(&format!("{op}/review"))).form(&fb).send()
-    );
-    let mut codes = vec![ra.unwrap().status().as_u16(), rb.unwrap().status().as_u16()];
-    codes.sort_unstable();
-    assert_eq!(codes, vec![303, 409]);
-    let ev = events(&t).await;
-    let decided = ev
-        .iter()
-        .filter(|e| e["subject_id"] == id && (e["kind"] == "opinion.adopted" || e["kind"] == "opinion.declined"))
-        .count();
-    assert_eq!(decided, 1);
-    let (_, p) = text(&a, &t, &op).await;
-    assert!(p.contains("已采用") ^ p.contains("未采用"));
-});
+both_demo!(
+    concurrent_reviews_one_wins_and_nothing_is_half_written,
+    |t| {
+        let member = t.signed_in("member").await;
+        let r = t
+            .post_form(
+                &member,
+                "/me/reports/new",
+                "/me/reports/new",
+                &[
+                    ("title", "关于夜市噪音扰民的情况反映"),
+                    ("body", "夜市营业到凌晨两点，噪音扰民。"),
+                ],
+            )
+            .await;
+        let id = location_id(&r);
+        let page = format!("/me/reports/{id}");
+        assert_eq!(
+            t.post_form(&member, &page, &format!("{page}/submit"), &[])
+                .await
+                .status(),
+            303
+        );
+        let a = t.signed_in("office").await;
+        let b = t.signed_in("committee-staff").await;
+        let op = format!("/office/reports/{id}");
+        let pa = a
+            .get(t.url(&op))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let pb = b
+            .get(t.url(&op))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let fa = [
+            ("decision", "adopt".to_string()),
+            ("level", "committee".to_string()),
+            ("_csrf", hidden(&pa, "_csrf")),
+        ];
+        let fb = [
+            ("decision", "decline".to_string()),
+            ("reason", "已有同类信息".to_string()),
+            ("_csrf", hidden(&pb, "_csrf")),
+        ];
+        let (ra, rb) = tokio::join!(
+            a.post(t.url(&format!("{op}/review"))).form(&fa).send(),
+            b.post(t.url(&format!("{op}/review"))).form(&fb).send()
+        );
+        let mut codes = vec![ra.unwrap().status().as_u16(), rb.unwrap().status().as_u16()];
+        codes.sort_unstable();
+        assert_eq!(codes, vec![303, 409]);
+        let ev = events(&t).await;
+        let decided = ev
+            .iter()
+            .filter(|e| {
+                e["subject_id"] == id
+                    && (e["kind"] == "opinion.adopted" || e["kind"] == "opinion.declined")
+            })
+            .count();
+        assert_eq!(decided, 1);
+        let (_, p) = text(&a, &t, &op).await;
+        assert!(p.contains("已采用") ^ p.contains("未采用"));
+    }
+);
 
 both_demo!(the_unit_league_table_ranks_only_from_five_items, |t| {
     let (s, page) = text(&t.signed_in("office").await, &t, "/office/proposal-stats").await;

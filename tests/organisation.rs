@@ -152,6 +152,7 @@ both_demo!(another_committees_records_are_not_found, |t| {
         role: "office",
         password: "county-password",
         member_id: None,
+        handling_unit_id: None,
     };
     lianxin_service::auth::add_user(&t.app, &g, &input, false)
         .await

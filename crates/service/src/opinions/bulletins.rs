@@ -99,7 +99,7 @@ fn fonts() -> Result<&'static Fonts> {
     FONTS
         .get_or_init(|| Fonts::load().map_err(|e| e.to_string()))
         .as_ref()
-        .map_err(|e| Error::internal(e))
+        .map_err(Error::internal)
 }
 
 /// The content as it is printed.
