@@ -312,6 +312,7 @@ both_demo!(
             )
             .await;
         assert_eq!(r.status(), 409);
+        assert_eq!(r.headers()["x-lianxin-error"], "proposal.objection_late");
         assert!(r.text().await.unwrap().contains("超过10天"));
 
         // A unit cannot read a proposal not assigned to it.

@@ -157,7 +157,8 @@ impl Nav {
 }
 
 /// After a step on a form: on success go to `ok`; a refused step (conflict or invalid input)
-/// shows the page again with the reason and the matching status; anything else is an error.
+/// shows the page again with the reason, the matching status and the stable error code in
+/// the `X-Lianxin-Error` header; anything else is an error.
 pub async fn after_step<F, Fut>(
     r: lianxin_service::Result<()>,
     ok: String,
@@ -172,8 +173,13 @@ where
         Ok(()) => Ok(axum::response::Redirect::to(&ok).into_response()),
         Err(e @ (Error::Conflict { .. } | Error::Invalid(_))) => {
             let status = crate::error::status_of(&e);
-            let mut res = redisplay(crate::error::describe(&e).1).await?;
+            let (code, message, _) = crate::error::describe(&e);
+            let mut res = redisplay(message).await?;
             *res.status_mut() = status;
+            // The stable code for machines, beside the Chinese message for people.
+            if let Ok(v) = HeaderValue::from_str(&code) {
+                res.headers_mut().insert("x-lianxin-error", v);
+            }
             Ok(res)
         }
         Err(e) => Err(e.into()),
