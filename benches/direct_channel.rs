@@ -58,7 +58,7 @@ async fn generate(db: &Db) {
     run(c, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
         INSERT INTO proposals (committee_id, year, kind, member_id, status, title, cause, analysis, suggestions, version, \
         submitted_at, category, assigned_at, clock_start, due_at, answered_at, rating, created_at, updated_at) \
-        SELECT 1, 2025 + i % 2, 'individual', (SELECT MIN(id) FROM members) + i % 290, \
+        SELECT 1, 2025 + (i / 7) % 2, 'individual', (SELECT MIN(id) FROM members) + i % 290, \
         CASE i % 6 WHEN 0 THEN 'submitted' WHEN 1 THEN 'accepted' WHEN 2 THEN 'assigned' WHEN 3 THEN 'answered' \
         WHEN 4 THEN 'closed' ELSE 'not_accepted' END, \
         '关于第' || i || '号民生问题的提案', '提案理由', '问题分析', '具体建议', 1, $2, \

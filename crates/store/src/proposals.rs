@@ -626,13 +626,6 @@ pub async fn invitations(c: &mut Conn<'_>, member_id: i64) -> Result<Vec<(i64, S
     all(c, q, &[Param::Int(member_id)]).await
 }
 
-/// The accepted categories used so far, for filters.
-pub async fn categories(c: &mut Conn<'_>, committee_id: i64) -> Result<Vec<String>> {
-    let q = "SELECT DISTINCT category FROM proposals WHERE committee_id = $1 AND category IS NOT NULL ORDER BY category";
-    let rows: Vec<(String,)> = all(c, q, &[Param::Int(committee_id)]).await?;
-    Ok(rows.into_iter().map(|r| r.0).collect())
-}
-
 /// Proposals being handled past their deadline and not yet escalated.
 pub async fn to_escalate(c: &mut Conn<'_>, now: DateTime<Utc>) -> Result<Vec<ProposalRow>> {
     let q = format!(

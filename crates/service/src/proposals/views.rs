@@ -258,11 +258,6 @@ pub async fn public_list(
     page_of(app, committee_id, &f, page).await
 }
 
-pub async fn categories(app: &App, committee_id: i64) -> Result<Vec<String>> {
-    let mut conn = app.db.acquire().await?;
-    Ok(store::categories(&mut conn.conn(), committee_id).await?)
-}
-
 /// The league table of handling units for a year.
 pub async fn unit_league(app: &App, g: &Granted<ViewDashboard>, year: i64) -> Result<Vec<Ranked>> {
     let mut conn = app.db.acquire().await?;

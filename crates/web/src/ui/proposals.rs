@@ -63,7 +63,6 @@ struct ListPage {
     audience: &'static str,
     lines: Lines,
     invitations: Vec<(i64, String, String)>,
-    categories: Vec<String>,
     q: Vec<(String, String)>,
     statuses: Vec<(&'static str, &'static str)>,
 }
@@ -110,7 +109,6 @@ fn list_page(
     audience: &'static str,
     lines: Lines,
     invitations: Vec<(i64, String, String)>,
-    categories: Vec<String>,
     q: Vec<(String, String)>,
 ) -> Response {
     page(&ListPage {
@@ -118,7 +116,6 @@ fn list_page(
         audience,
         lines,
         invitations,
-        categories,
         q,
         statuses: Status::options()
             .into_iter()
@@ -132,7 +129,7 @@ async fn mine(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuery) 
     let q = pairs_of(q)?;
     let lines = views::mine(&state.app, &g, page_no(&q)).await?;
     let inv = views::invitations(&state.app, &g).await?;
-    Ok(list_page(Some(&a), "member", lines, inv, vec![], q))
+    Ok(list_page(Some(&a), "member", lines, inv, q))
 }
 
 fn this_year() -> i64 {
@@ -158,15 +155,14 @@ async fn office_list(
         ..Filter::default()
     };
     let lines = views::office_list(&state.app, &g, &f, page_no(&q)).await?;
-    let cats = views::categories(&state.app, g.committee_id()).await?;
-    Ok(list_page(Some(&a), "office", lines, vec![], cats, q))
+    Ok(list_page(Some(&a), "office", lines, vec![], q))
 }
 
 async fn unit_list(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuery) -> PageResult {
     let g = a.actor.grant::<HandleAssignments>()?;
     let q = pairs_of(q)?;
     let lines = views::unit_list(&state.app, &g, page_no(&q)).await?;
-    Ok(list_page(Some(&a), "unit", lines, vec![], vec![], q))
+    Ok(list_page(Some(&a), "unit", lines, vec![], q))
 }
 
 async fn public_committee(state: &State, auth: &Option<Auth>) -> Result<i64, PageError> {
@@ -196,7 +192,7 @@ async fn public_list(
         page_no(&q),
     )
     .await?;
-    Ok(list_page(a.as_ref(), "public", lines, vec![], vec![], q))
+    Ok(list_page(a.as_ref(), "public", lines, vec![], q))
 }
 
 #[derive(Template)]
