@@ -142,6 +142,23 @@ permission!(
     /// A handling unit's work: what is assigned or forwarded to that unit, and nothing else.
     HandleAssignments, "assignments.handle", [HandlingUnit]);
 permission!(
+    /// Plan and run activities: one's own (a special committee's staff, a sector convenor, a
+    /// studio lead), or every activity of the committee with [`SuperviseActivities`].
+    OrganiseActivities, "activities.organise", [Admin, Office, CommitteeStaff, Convenor, StudioLead]);
+permission!(
+    /// The office's hold on every activity: manage any of them, decide leave for plenary and
+    /// standing-committee meetings, record leave after the start.
+    SuperviseActivities, "activities.supervise", [Admin, Office]);
+permission!(
+    /// Answer invitations, ask for leave, check in, write reading notes.
+    JoinActivities, "activities.join", [Member, StudioLead, Convenor]);
+permission!(
+    /// Read the policy library (知情明政).
+    ReadLibrary, "library.read", [Admin, Office, CommitteeStaff, Convenor, Member, StudioLead]);
+permission!(
+    /// Publish documents to the policy library, mark required reading, see who has read it.
+    ManageLibrary, "library.manage", [Admin, Office]);
+permission!(
     /// Issue Open311 API keys.
     ManageOpen311, "open311.manage", [Admin, Office]);
 permission!(

@@ -5,9 +5,11 @@
 //! OpenAPI document, so none of them can drift from the others.
 
 pub mod access;
+pub mod activity;
 pub mod audit;
 pub mod concern;
 pub mod error;
+pub mod ical;
 pub mod labels;
 pub mod opinion;
 pub mod phone;

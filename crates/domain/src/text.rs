@@ -91,8 +91,45 @@ pub fn parse_time(
     }
 }
 
+/// China's time zone: UTC+8 all year (no daylight saving since 1991).
+pub fn china_offset() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(8 * 3600)
+        .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("UTC"))
+}
+
+/// A date and time typed in China's time (`2026-03-01T09:30` from a `datetime-local` input,
+/// or `2026-03-01 09:30`), as the UTC instant everything is stored in.
+pub fn parse_china_datetime(
+    field: &str,
+    label: &str,
+    raw: &str,
+) -> Result<chrono::DateTime<chrono::Utc>, Invalid> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(Invalid::one(field, "required", format!("请填写{label}")));
+    }
+    let parsed = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(value, f).ok());
+    match parsed.and_then(|n| n.and_local_timezone(china_offset()).single()) {
+        Some(t) => Ok(t.with_timezone(&chrono::Utc)),
+        None => Err(Invalid::one(
+            field,
+            "invalid_datetime",
+            format!("{label}应为北京时间的日期和时刻，格式如 2026-03-01 09:30"),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn china_time_is_stored_as_utc() {
+        let t = super::parse_china_datetime("t", "时间", "2026-03-01T09:30").expect("parses");
+        assert_eq!(t.to_rfc3339(), "2026-03-01T01:30:00+00:00");
+        assert!(super::parse_china_datetime("t", "时间", "明天上午").is_err());
+    }
+
     use super::*;
 
     #[test]

@@ -74,6 +74,20 @@ impl Crypto {
     }
 }
 
+impl Crypto {
+    /// A keyed digest for one purpose (check-in codes, calendar tokens): unforgeable without
+    /// the key, and different purposes never yield the same value for the same data.
+    pub fn mac(&self, purpose: &str, data: &str) -> String {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(b"lianxin-");
+        mac.update(purpose.as_bytes());
+        mac.update(b":");
+        mac.update(data.as_bytes());
+        hex(&mac.finalize().into_bytes())
+    }
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -83,6 +97,15 @@ pub fn random_token() -> String {
     let mut b = [0u8; 32];
     rand::rng().fill_bytes(&mut b);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// Compare secrets without an early exit that leaks how much matched.
+pub fn constant_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 pub fn sha256_hex(s: &str) -> String {

@@ -84,6 +84,10 @@ fn leaves_organisation(kind: &str) -> bool {
         || kind.starts_with("service.")
         || kind.starts_with("opinion.")
         || kind.starts_with("proposal.")
+        || kind.starts_with("activity.")
+        || kind.starts_with("leave.")
+        || kind.starts_with("reading.")
+        || kind.starts_with("policy.")
         || matches!(
             kind,
             "user.logged_in" | "user.logged_out" | "member.phone_viewed" | "member.roster_exported"

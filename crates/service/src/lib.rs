@@ -2,17 +2,20 @@
 //! validates, and runs one transaction that writes the rows, one domain event and one audit
 //! record. This is the only layer that opens transactions.
 
+pub mod activities;
 pub mod auth;
 pub mod cache;
 pub mod committees;
 pub mod concerns;
 pub mod crypto;
 pub mod demo;
+pub mod demo_activities;
 pub mod demo_concerns;
 pub mod demo_direct;
 pub mod error;
 pub mod events;
 pub mod journal;
+pub mod library;
 pub mod open311;
 pub mod opinions;
 pub mod overview;

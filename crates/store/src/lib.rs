@@ -6,9 +6,11 @@
 //! `db.rs` and to the two migration folders, which a test keeps in step.
 
 pub mod accounts;
+pub mod activities;
 pub mod concerns;
 pub mod db;
 pub mod journal;
+pub mod library;
 pub mod opinions;
 pub mod proposals;
 pub mod records;

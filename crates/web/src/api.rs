@@ -39,6 +39,7 @@ pub fn routes() -> Router<State> {
         )
         .route("/api/v1/members/export", get(export))
         .route("/api/v1/events", get(list_events))
+        .route("/api/v1/activities/{id}/checkins", post(check_in))
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/public/{resource}", get(public_list))
         .route("/api/v1/public/{resource}/{id}", get(public_get))
@@ -407,4 +408,35 @@ async fn audit(S(state): S<State>, ApiAuth(a): ApiAuth) -> ApiResult<Json<Value>
             "after": serde_json::from_str::<Value>(&r.after_data).unwrap_or(Value::Null), "hash": r.hash}))
         .collect();
     Ok(Json(json!({"items": items})))
+}
+
+/// Check in to an activity: `{"code": …}` with the code from the screen checks the caller in;
+/// `{"member_id": …}` checks someone else in, which only the activity's organiser may.
+async fn check_in(
+    S(state): S<State>,
+    ApiAuth(a): ApiAuth,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> ApiResult<Json<Value>> {
+    use lianxin_domain::access::{JoinActivities, OrganiseActivities};
+    use lianxin_service::activities::attendance::{self, CheckedIn};
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError(lianxin_service::activities::not_found()))?;
+    let someone = body.get("member_id").and_then(Value::as_i64);
+    let r = match someone {
+        Some(m) if Some(m) != a.actor.member_id => {
+            let g = a.actor.grant::<OrganiseActivities>()?;
+            attendance::check_in_by_hand(&state.app, &g, id, m).await?
+        }
+        _ => {
+            let g = a.actor.grant::<JoinActivities>()?;
+            let code = body.get("code").and_then(Value::as_str).unwrap_or("");
+            attendance::check_in_by_code(&state.app, &g, id, code).await?
+        }
+    };
+    Ok(Json(match r {
+        CheckedIn::Now { late } => json!({"status": "checked_in", "late": late}),
+        CheckedIn::Already => json!({"status": "already_checked_in"}),
+    }))
 }

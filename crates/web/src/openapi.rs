@@ -247,6 +247,19 @@ pub fn build() -> Value {
     );
     ev["parameters"] = json!([{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}]);
     paths.insert("/api/v1/events".into(), json!({"get": ev}));
+    let mut checkin = op(
+        "活动签到：带现场二维码中的签到码为本人签到，或由组织方为指定委员代签",
+        "活动",
+        "200",
+        ok("签到结果", any.clone()),
+        &["401", "403", "404", "409"],
+    );
+    checkin["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"code": {"type": "string"}, "member_id": {"type": "integer"}}}}}});
+    paths.insert(
+        "/api/v1/activities/{id}/checkins".into(),
+        json!({"post": checkin}),
+    );
     paths.insert(
         "/api/v1/audit".into(),
         json!({"get": op("审计记录", "审计", "200", ok("审计记录", any), &["401", "403"])}),

@@ -2,8 +2,10 @@
 //! HTML escaping is on for `.html`); no page builds HTML from strings by hand.
 
 pub mod account;
+pub mod activities;
 pub mod concerns;
 pub mod forms;
+pub mod library;
 pub mod office;
 pub mod office_concerns;
 pub mod opinions;
@@ -17,9 +19,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use lianxin_domain::access::{
-    AnswerConcerns, DraftProposals, HandleAssignments, HandleConcerns, ManageOpen311,
-    ManageProposals, ManageUsers, ReviewOpinionReports, Role, ViewAudit, ViewOrganisation,
+    AnswerConcerns, DraftProposals, HandleAssignments, HandleConcerns, JoinActivities,
+    ManageLibrary, ManageOpen311, ManageProposals, ManageUsers, OrganiseActivities,
+    ReviewOpinionReports, Role, ViewAudit, ViewOrganisation,
 };
+use qrcode::QrCode;
+use qrcode::render::svg;
 
 use crate::State;
 use crate::session::Auth;
@@ -32,6 +37,8 @@ pub fn routes() -> Router<State> {
         .merge(workspace::routes())
         .merge(opinions::routes())
         .merge(proposals::routes())
+        .merge(activities::routes())
+        .merge(library::routes())
         .merge(account::routes())
         .merge(office_concerns::routes())
         .merge(office::routes())
@@ -92,6 +99,7 @@ impl Nav {
             ("/members".into(), "委员风采".into()),
             ("/studios".into(), "委员工作室".into()),
             ("/proposals".into(), "提案公开".into()),
+            ("/activities".into(), "公开活动".into()),
         ];
         let Some(a) = auth else {
             return Nav {
@@ -120,6 +128,12 @@ impl Nav {
             links.push(("/unit/proposals".into(), "交办提案".into()));
             links.push(("/unit/reports".into(), "转办信息".into()));
         }
+        if actor.can::<OrganiseActivities>() {
+            links.push(("/office/activities".into(), "会议活动".into()));
+        }
+        if actor.can::<ManageLibrary>() {
+            links.push(("/office/library".into(), "知情明政".into()));
+        }
         if actor.can::<ManageOpen311>() {
             links.push(("/office/open311".into(), "Open311".into()));
         }
@@ -132,6 +146,10 @@ impl Nav {
         }
         if actor.member_id.is_some() && actor.can::<DraftProposals>() {
             links.push(("/me/proposals".into(), "提案".into()));
+        }
+        if actor.member_id.is_some() && actor.can::<JoinActivities>() {
+            links.push(("/me/activities".into(), "活动".into()));
+            links.push(("/library".into(), "知情明政".into()));
         }
         if actor.role == Role::Constituent {
             links.push(("/concerns/new".into(), "反映诉求".into()));
@@ -211,4 +229,42 @@ pub fn render_error(title: &str, message: &str) -> Response {
         title,
         message,
     })
+}
+
+/// An SVG QR code of a public URL, for print and screens alike.
+pub fn qr_svg(url: &str) -> Result<Response, crate::error::PageError> {
+    let code = QrCode::new(url.as_bytes()).map_err(lianxin_service::Error::internal)?;
+    let svg = code
+        .render::<svg::Color>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build();
+    let mut r = svg.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
+    Ok(r)
+}
+
+/// A stored file as a download: its type, and a file name reduced to safe ASCII (`fallback`
+/// when nothing is left of it).
+pub fn download(name: &str, mime: &str, bytes: Vec<u8>, fallback: &str) -> Response {
+    let mut r = bytes.into_response();
+    if let Ok(v) = HeaderValue::from_str(mime) {
+        r.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    let ascii: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || ".-_".contains(*c))
+        .collect();
+    let name = if ascii.is_empty() {
+        fallback.to_string()
+    } else {
+        ascii
+    };
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
 }

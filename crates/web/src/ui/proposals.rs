@@ -6,7 +6,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State as S};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Datelike;
@@ -680,25 +679,7 @@ async fn attachment(
         id_of(&aid)?,
     )
     .await?;
-    let mut r = bytes.into_response();
-    if let Ok(v) = HeaderValue::from_str(&mime) {
-        r.headers_mut().insert(header::CONTENT_TYPE, v);
-    }
-    let ascii: String = name
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || ".-_".contains(*c))
-        .collect();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{}\"",
-        if ascii.is_empty() {
-            "answer".into()
-        } else {
-            ascii
-        }
-    )) {
-        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(r)
+    Ok(super::download(&name, &mime, bytes, "answer"))
 }
 
 #[derive(Template)]

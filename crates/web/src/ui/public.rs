@@ -11,10 +11,8 @@ use lianxin_domain::schema::{MEMBER, STUDIO};
 use lianxin_service::present::Item;
 use lianxin_service::records::{parse_query, public_get, public_list};
 use lianxin_service::{Error, committees, overview, records};
-use qrcode::QrCode;
-use qrcode::render::svg;
 
-use super::{Nav, page};
+use super::{Nav, page, qr_svg};
 use crate::State;
 use crate::api::{public_committee, query_pairs};
 use crate::error::PageError;
@@ -235,22 +233,6 @@ async fn studio(
         slots,
         offers,
     }))
-}
-
-/// An SVG QR code of a public URL, for print and screens alike.
-fn qr_svg(url: &str) -> PageResult {
-    let code = QrCode::new(url.as_bytes()).map_err(Error::internal)?;
-    let svg = code
-        .render::<svg::Color>()
-        .min_dimensions(240, 240)
-        .quiet_zone(true)
-        .build();
-    let mut r = svg.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("image/svg+xml"),
-    );
-    Ok(r)
 }
 
 /// The studio's QR code: its public page's URL.
