@@ -5,37 +5,16 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::TestApp;
+use common::{TestApp, location_id, text};
 use lianxin_service::activities::attendance::code_at;
 use serde_json::{Value, json};
 
 async fn events(t: &TestApp, kind: &str) -> Vec<Value> {
-    let office = t.token("office").await;
-    t.get(&office, "/api/v1/events?limit=500").await.1["items"]
-        .as_array()
-        .unwrap()
-        .iter()
+    t.events(500)
+        .await
+        .into_iter()
         .filter(|e| e["kind"] == kind)
-        .cloned()
         .collect()
-}
-
-fn location_id(r: &reqwest::Response) -> i64 {
-    let loc = r
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    loc.split('/')
-        .nth(3)
-        .and_then(|s| s.split('?').next())
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no id in redirect {loc:?}"))
-}
-
-async fn text(c: &reqwest::Client, t: &TestApp, path: &str) -> (u16, String) {
-    let r = c.get(t.url(path)).send().await.unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
 }
 
 fn error_code(r: &reqwest::Response) -> String {
@@ -797,8 +776,12 @@ both_demo!(times_are_typed_in_beijing_time_and_stored_in_utc, |t| {
     assert_eq!(a.starts_at.to_rfc3339(), "2030-06-01T01:30:00+00:00");
     let (_, html) = text(&office, &t, &format!("/office/activities/{id}")).await;
     assert!(html.contains("2030年06月01日 09:30"));
-    // Publishing invites the standing members only.
+    // Publishing invites the standing members only, and notifies each of them.
     let page = format!("/office/activities/{id}");
+    let outbox = "SELECT COUNT(*) FROM outbox WHERE subject = '活动通知'";
+    let queued = lianxin_store::db::int(&mut conn.conn(), outbox, &[])
+        .await
+        .unwrap();
     assert_eq!(
         t.post_form(&office, &page, &format!("{page}/publish"), &[])
             .await
@@ -818,6 +801,14 @@ both_demo!(times_are_typed_in_beijing_time_and_stored_in_utc, |t| {
         .len() as i64;
     assert!(standing > 0);
     assert_eq!(invited, standing);
+    let after = lianxin_store::db::int(&mut conn.conn(), outbox, &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        after - queued,
+        invited,
+        "one notification per invited member"
+    );
     // A member cannot plan.
     let member = t.signed_in("member").await;
     assert_eq!(
@@ -959,4 +950,130 @@ both_demo!(policy_library_tracks_required_reading, |t| {
             .status(),
         403
     );
+});
+
+both_demo!(html_typed_anywhere_is_shown_as_text, |t| {
+    const X: &str = "<img src=x onerror=alert(1)>";
+    let office = t.signed_in("office").await;
+    let (me, _) = members(&t).await;
+    let k = kind(&t, "reading").await;
+    let (s, e) = (
+        china(Utc::now() - Duration::minutes(10)),
+        china(Utc::now() + Duration::hours(2)),
+    );
+    let me_s = me.to_string();
+    let f = [
+        ("kind_id", k.as_str()),
+        ("title", X),
+        ("description", X),
+        ("place", X),
+        ("agenda", X),
+        ("books", X),
+        ("starts_at", &s),
+        ("ends_at", &e),
+        ("invite_scope", "named"),
+        ("named", &me_s),
+        ("public_registration", "on"),
+    ];
+    let r = t
+        .post_form(
+            &office,
+            "/office/activities/new",
+            "/office/activities/new",
+            &f,
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let id = location_id(&r);
+    let op = format!("/office/activities/{id}");
+    for (step, fields) in [
+        ("publish", vec![]),
+        (
+            "participant",
+            vec![("role", "stakeholder"), ("name", X), ("interest", X)],
+        ),
+    ] {
+        let r = t
+            .post_form(&office, &op, &format!("{op}/{step}"), &fields)
+            .await;
+        assert_eq!(r.status(), 303, "{step}");
+    }
+    let mut conn = t.app.db.acquire().await.unwrap();
+    let pid = lianxin_store::activities::participants(&mut conn.conn(), id)
+        .await
+        .unwrap()[0]
+        .id
+        .to_string();
+    drop(conn);
+    let r = t
+        .post_form(
+            &office,
+            &op,
+            &format!("{op}/speech"),
+            &[
+                ("participant_id", &pid),
+                ("position", "concern"),
+                ("summary", X),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = t
+        .api
+        .post(t.url(&format!("/activities/{id}/register")))
+        .form(&[("name", X), ("phone", "13500005555")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let member = t.signed_in("member").await;
+    let mp = format!("/me/activities/{id}");
+    let r = t
+        .post_form(
+            &member,
+            &mp,
+            &format!("{mp}/note"),
+            &[("book", X), ("body", X)],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = t
+        .post_form(
+            &office,
+            &op,
+            &format!("{op}/close"),
+            &[
+                ("summary", X),
+                ("minutes", X),
+                ("attending_orgs", X),
+                ("agreed_points", X),
+                ("open_points", X),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = t
+        .post_form(
+            &office,
+            &op,
+            &format!("{op}/followup"),
+            &[("title", X), ("owner", X), ("due_on", "2030-01-01")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    for (c, path) in [
+        (&office, op.clone()),
+        (&member, mp.clone()),
+        (&member, "/me/activities".into()),
+    ] {
+        let (_, html) = text(c, &t, &path).await;
+        assert!(!html.contains(X), "{path} shows the raw HTML");
+        assert!(
+            html.matches("&#60;img src=x onerror=alert(1)&#62;").count() >= 2,
+            "{path}"
+        );
+    }
+    let (_, public) = text(&t.api, &t, &format!("/activities/{id}")).await;
+    assert!(!public.contains(X));
+    assert!(public.contains("&#60;img"));
 });

@@ -8,11 +8,7 @@ use lianxin_service::concerns::jobs;
 use serde_json::Value;
 
 async fn events(t: &TestApp) -> Vec<Value> {
-    let office = t.token("office").await;
-    t.get(&office, "/api/v1/events?limit=500").await.1["items"]
-        .as_array()
-        .unwrap()
-        .clone()
+    t.events(500).await
 }
 
 fn basic<'a>(category: &'a str, area: &'a str) -> Vec<(&'a str, &'a str)> {

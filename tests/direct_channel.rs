@@ -3,29 +3,12 @@
 
 mod common;
 
-use common::{TestApp, hidden};
+use common::{TestApp, hidden, location_id, text};
 use serde_json::Value;
 
 /// The newest events of the committee (newest first).
 async fn events(t: &TestApp) -> Vec<Value> {
-    let office = t.token("office").await;
-    t.get(&office, "/api/v1/events?limit=200").await.1["items"]
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
-fn location_id(r: &reqwest::Response) -> i64 {
-    let loc = r
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    loc.split('/')
-        .nth(3)
-        .and_then(|s| s.split('?').next())
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no id in redirect {loc:?}"))
+    t.events(200).await
 }
 
 async fn user(t: &TestApp, name: &str) -> lianxin_store::accounts::UserRow {
@@ -34,11 +17,6 @@ async fn user(t: &TestApp, name: &str) -> lianxin_store::accounts::UserRow {
         .await
         .unwrap()
         .unwrap()
-}
-
-async fn text(c: &reqwest::Client, t: &TestApp, path: &str) -> (u16, String) {
-    let r = c.get(t.url(path)).send().await.unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
 }
 
 const PROPOSAL: [(&str, &str); 4] = [

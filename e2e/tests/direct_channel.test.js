@@ -5,11 +5,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { startServer, launch, login, PHONE } from './server.js';
+import { startServer, launch, signedIn, submit, DESK, PHONE } from './server.js';
 
 let server, browser;
 const shots = new URL('../screenshots/', import.meta.url).pathname;
-const DESK = { viewport: { width: 1280, height: 900 }, locale: 'zh-CN' };
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
@@ -21,14 +20,8 @@ after(async () => {
   server?.stop();
 });
 
-async function as(user, device = PHONE) {
-  const ctx = await browser.newContext(device);
-  const page = await ctx.newPage();
-  await login(page, server.base, user);
-  return { ctx, page };
-}
+const as = (user, device = PHONE) => signedIn(browser, server.base, user, device);
 
-const submit = (page, selector) => Promise.all([page.waitForNavigation(), page.click(selector)]);
 
 test('a joint proposal: drafted, co-signed, accepted, assigned, answered A, rated 满意', async () => {
   // Who the co-signer is: the studio lead's own member page.

@@ -45,3 +45,16 @@ export async function login(page, base, username) {
   await page.fill('input[name=password]', 'lianxin-demo');
   await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
 }
+
+export const DESK = { viewport: { width: 1280, height: 900 }, locale: 'zh-CN' };
+
+// Click and wait for the page that follows.
+export const submit = (page, selector) => Promise.all([page.waitForNavigation(), page.click(selector)]);
+
+// A browser context signed in as `user` on `device`.
+export async function signedIn(browser, base, user, device = PHONE) {
+  const ctx = await browser.newContext(device);
+  const page = await ctx.newPage();
+  await login(page, base, user);
+  return { ctx, page };
+}

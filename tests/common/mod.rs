@@ -425,3 +425,36 @@ impl TestApp {
         c.post(self.url(action)).form(&all).send().await.unwrap()
     }
 }
+
+/// The id in a redirect to `/{area}/{things}/{id}…`.
+pub fn location_id(r: &reqwest::Response) -> i64 {
+    let loc = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    loc.split('/')
+        .nth(3)
+        .and_then(|s| s.split('?').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no id in redirect {loc:?}"))
+}
+
+/// A page's status and text, fetched with this client's cookies.
+pub async fn text(c: &reqwest::Client, t: &TestApp, path: &str) -> (u16, String) {
+    let r = c.get(t.url(path)).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+impl TestApp {
+    /// The newest events of the committee (up to `limit`, newest first), as the office sees them.
+    pub async fn events(&self, limit: usize) -> Vec<Value> {
+        let office = self.token("office").await;
+        self.get(&office, &format!("/api/v1/events?limit={limit}"))
+            .await
+            .1["items"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+}

@@ -42,6 +42,8 @@ pub struct App {
     pub cache: Arc<cache::ReadCache>,
     /// Intake's group-commit writer (see `concerns::batch`).
     pub intake: Arc<concerns::batch::Queue>,
+    /// Check-ins' group-commit writer (see `activities::batch`).
+    pub checkins: Arc<activities::batch::Queue>,
 }
 
 impl App {
@@ -51,6 +53,7 @@ impl App {
             crypto: Arc::new(crypto),
             cache: Arc::default(),
             intake: Arc::default(),
+            checkins: Arc::default(),
         }
     }
 }

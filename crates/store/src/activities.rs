@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::db::{
     Conn, Param, Result, Where, all, int, opt, opt_int, opt_text, opt_time, placeholders, run,
+    update_row,
 };
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -183,23 +184,15 @@ pub async fn insert(c: &mut Conn<'_>, r: &ActivityRow) -> Result<i64> {
 }
 
 pub async fn save(c: &mut Conn<'_>, r: &ActivityRow) -> Result<()> {
-    let sets: Vec<String> = MUTABLE
-        .iter()
-        .enumerate()
-        .map(|(i, col)| format!("{col} = ${}", i + 1))
-        .collect();
-    let n = MUTABLE.len();
-    let q = format!(
-        "UPDATE activities SET {}, updated_at = ${} WHERE id = ${}",
-        sets.join(", "),
-        n + 1,
-        n + 2
-    );
-    let mut p = mutable_values(r);
-    p.push(Param::Time(r.updated_at));
-    p.push(Param::Int(r.id));
-    run(c, &q, &p).await?;
-    Ok(())
+    update_row(
+        c,
+        "activities",
+        &MUTABLE,
+        mutable_values(r),
+        r.updated_at,
+        r.id,
+    )
+    .await
 }
 
 pub async fn by_id(c: &mut Conn<'_>, committee_id: i64, id: i64) -> Result<Option<ActivityRow>> {
@@ -353,6 +346,33 @@ pub async fn invite_scope(c: &mut Conn<'_>, a: &ActivityRow, named: &[i64]) -> R
     run(c, &q, &p).await
 }
 
+/// Queue one notification per invited member of an activity (SMS to the member's sealed
+/// phone where there is one, else the member's inbox), in one statement.
+pub async fn queue_invitations(
+    c: &mut Conn<'_>,
+    activity_id: i64,
+    committee_id: i64,
+    subject: &str,
+    body: &str,
+    at: DateTime<Utc>,
+) -> Result<u64> {
+    run(
+        c,
+        "INSERT INTO outbox (committee_id, channel, recipient_enc, recipient_masked, subject, body, created_at) \
+         SELECT $1, CASE WHEN m.phone_enc IS NULL THEN 'member' ELSE 'sms' END, m.phone_enc, \
+         m.name || COALESCE(' ' || m.phone_masked, ''), $2, $3, $4 \
+         FROM activity_invitations i JOIN members m ON m.id = i.member_id WHERE i.activity_id = $5",
+        &[
+            Param::Int(committee_id),
+            Param::Text(subject.into()),
+            Param::Text(body.into()),
+            Param::Time(at),
+            Param::Int(activity_id),
+        ],
+    )
+    .await
+}
+
 /// Drop a draft's invitations (its named list is being replaced).
 pub async fn clear_invitations(c: &mut Conn<'_>, activity_id: i64) -> Result<()> {
     run(
@@ -429,53 +449,58 @@ pub async fn save_invitation(c: &mut Conn<'_>, i: &InvitationRow) -> Result<()> 
     Ok(())
 }
 
-/// Check a member in, once: a second check-in changes nothing and returns false.
+/// Check these members in, once each: those already checked in are left as they were. The
+/// members that were checked in now. `by` is who checked them in for them (None: themselves).
+#[allow(clippy::too_many_arguments)]
 pub async fn check_in(
     c: &mut Conn<'_>,
     activity_id: i64,
-    member_id: i64,
+    members: &[i64],
     at: DateTime<Utc>,
     method: &str,
-    by: &str,
+    by: Option<&str>,
     late: bool,
-) -> Result<bool> {
-    let n = run(
-        c,
-        "UPDATE activity_invitations SET checked_in_at = $1, checkin_method = $2, checked_in_by = $3, late = $4 \
-         WHERE activity_id = $5 AND member_id = $6 AND checked_in_at IS NULL",
-        &[
+) -> Result<Vec<i64>> {
+    let mut done = Vec::with_capacity(members.len());
+    for chunk in members.chunks(1000) {
+        let q = format!(
+            "UPDATE activity_invitations SET checked_in_at = $1, checkin_method = $2, checked_in_by = $3, late = $4 \
+             WHERE activity_id = $5 AND checked_in_at IS NULL AND member_id IN ({}) RETURNING member_id",
+            placeholders(6, chunk.len())
+        );
+        let mut p = vec![
             Param::Time(at),
             Param::Text(method.into()),
-            Param::Text(by.into()),
+            opt_text(&by.map(str::to_string)),
             Param::Bool(late),
             Param::Int(activity_id),
-            Param::Int(member_id),
-        ],
-    )
-    .await?;
-    Ok(n > 0)
+        ];
+        p.extend(chunk.iter().map(|m| Param::Int(*m)));
+        let rows: Vec<(i64,)> = all(c, &q, &p).await?;
+        done.extend(rows.into_iter().map(|r| r.0));
+    }
+    Ok(done)
 }
 
-/// A member who comes without an invitation (a walk-in at an open activity) is added as
-/// confirmed; an invited member's row is left as it is.
+/// Members who come without an invitation (walk-ins at an open activity) are added as
+/// confirmed; invited members' rows are left as they are. Only members of the committee.
 pub async fn walk_in(
     c: &mut Conn<'_>,
     activity_id: i64,
     committee_id: i64,
-    member_id: i64,
+    members: &[i64],
 ) -> Result<()> {
-    run(
-        c,
-        "INSERT INTO activity_invitations (activity_id, member_id, response, late, left_early) \
-         SELECT $1, id, 'confirmed', FALSE, FALSE FROM members WHERE id = $2 AND committee_id = $3 \
-         ON CONFLICT (activity_id, member_id) DO NOTHING",
-        &[
-            Param::Int(activity_id),
-            Param::Int(member_id),
-            Param::Int(committee_id),
-        ],
-    )
-    .await?;
+    for chunk in members.chunks(1000) {
+        let q = format!(
+            "INSERT INTO activity_invitations (activity_id, member_id, response, late, left_early) \
+             SELECT $1, id, 'confirmed', FALSE, FALSE FROM members WHERE committee_id = $2 AND id IN ({}) \
+             ON CONFLICT (activity_id, member_id) DO NOTHING",
+            placeholders(3, chunk.len())
+        );
+        let mut p = vec![Param::Int(activity_id), Param::Int(committee_id)];
+        p.extend(chunk.iter().map(|m| Param::Int(*m)));
+        run(c, &q, &p).await?;
+    }
     Ok(())
 }
 

@@ -406,6 +406,34 @@ pub async fn run(c: &mut Conn<'_>, q: &str, params: &[Param]) -> Result<u64> {
     .map_err(Into::into)
 }
 
+/// Save a row's changeable columns (`cols`, bound from `values` in order) and its
+/// `updated_at`, by id.
+pub async fn update_row(
+    c: &mut Conn<'_>,
+    table: &str,
+    cols: &[&str],
+    mut values: Vec<Param>,
+    updated_at: chrono::DateTime<chrono::Utc>,
+    id: i64,
+) -> Result<()> {
+    let sets: Vec<String> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, col)| format!("{col} = ${}", i + 1))
+        .collect();
+    let n = cols.len();
+    let q = format!(
+        "UPDATE {table} SET {}, updated_at = ${} WHERE id = ${}",
+        sets.join(", "),
+        n + 1,
+        n + 2
+    );
+    values.push(Param::Time(updated_at));
+    values.push(Param::Int(id));
+    run(c, &q, &values).await?;
+    Ok(())
+}
+
 /// A WHERE clause built from optional filters: `and("status = ?", v)` numbers the
 /// placeholder itself, so filters can be added in any order. Every `?` of one condition
 /// stands for the same value.

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::db::{
     Conn, Param, Result, Where, all, int, opt, opt_int, opt_text, opt_time, placeholders, run,
+    update_row,
 };
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -151,23 +152,15 @@ pub async fn insert(c: &mut Conn<'_>, r: &ProposalRow) -> Result<i64> {
 }
 
 pub async fn save(c: &mut Conn<'_>, r: &ProposalRow) -> Result<()> {
-    let sets: Vec<String> = MUTABLE
-        .iter()
-        .enumerate()
-        .map(|(i, col)| format!("{col} = ${}", i + 1))
-        .collect();
-    let n = MUTABLE.len();
-    let q = format!(
-        "UPDATE proposals SET {}, updated_at = ${} WHERE id = ${}",
-        sets.join(", "),
-        n + 1,
-        n + 2
-    );
-    let mut p = mutable_values(r);
-    p.push(Param::Time(r.updated_at));
-    p.push(Param::Int(r.id));
-    run(c, &q, &p).await?;
-    Ok(())
+    update_row(
+        c,
+        "proposals",
+        &MUTABLE,
+        mutable_values(r),
+        r.updated_at,
+        r.id,
+    )
+    .await
 }
 
 pub async fn by_id(c: &mut Conn<'_>, committee_id: i64, id: i64) -> Result<Option<ProposalRow>> {

@@ -154,14 +154,7 @@ impl FromRequest<State> for CsrfForm {
     }
 }
 
-/// Compare secrets without an early exit that leaks how much matched.
-pub fn constant_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
+pub use lianxin_service::crypto::constant_eq;
 
 /// The client's address, for login throttling.
 pub struct ClientIp(pub String);

@@ -9,13 +9,14 @@ use lianxin_domain::access::{
 use lianxin_domain::activity::{self as rules, CheckinMethod, Response, Status};
 use lianxin_store::Tx;
 use lianxin_store::activities::{self as store, ActivityRow, InvitationRow, KindRow};
+use lianxin_store::concerns::{NewMessage, queue_message};
 use serde_json::json;
 
 use super::{
     about_with, is_organiser, kind_of, load, load_organised, member_of, not_found, refused,
     rules_of, status_of, text,
 };
-use crate::journal::{Change, begin, begin_append, commit};
+use crate::journal::{Change, begin, commit};
 use crate::{App, Error, Result, now};
 
 /// A member's answer to an invitation.
@@ -35,9 +36,7 @@ async fn invitation_of(tx: &mut Tx, activity_id: i64, member_id: i64) -> Result<
 async fn finish(
     mut tx: Tx,
     actor: &Actor,
-    a: &ActivityRow,
-    k: &KindRow,
-    inv: &InvitationRow,
+    (a, k, inv): (&ActivityRow, &KindRow, &InvitationRow),
     before: &str,
     kind: &str,
     more: serde_json::Value,
@@ -105,9 +104,7 @@ pub async fn respond(
     finish(
         tx,
         actor,
-        &a,
-        &k,
-        &inv,
+        (&a, &k, &inv),
         &before,
         kind,
         json!({"reason": inv.leave_reason}),
@@ -131,6 +128,24 @@ fn may_decide(actor: &Actor, a: &ActivityRow, k: &KindRow) -> Result<()> {
     }
 }
 
+/// The open activity, its kind and the member's invitation, for a leave decision that this
+/// actor may take.
+async fn for_leave(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: i64,
+    member_id: i64,
+) -> Result<(ActivityRow, KindRow, InvitationRow)> {
+    let a = load(tx, actor.committee_id, id).await?;
+    let k = kind_of(tx, &a).await?;
+    may_decide(actor, &a, &k)?;
+    if status_of(&a) != Status::Published {
+        return Err(Error::conflict("activity.closed", "活动已结束，考勤已确定"));
+    }
+    let inv = invitation_of(tx, a.id, member_id).await?;
+    Ok((a, k, inv))
+}
+
 /// Approve or refuse a leave request.
 pub async fn decide_leave(
     app: &App,
@@ -143,18 +158,12 @@ pub async fn decide_leave(
     let actor = g.actor();
     let note = super::optional("note", "审批意见", note, 500)?;
     let mut tx = begin(&app.db).await?;
-    let a = load(&mut tx, actor.committee_id, id).await?;
-    let k = kind_of(&mut tx, &a).await?;
-    may_decide(actor, &a, &k)?;
-    let mut inv = invitation_of(&mut tx, a.id, member_id).await?;
+    let (a, k, mut inv) = for_leave(&mut tx, actor, id, member_id).await?;
     if inv.response != Response::LeaveRequested.code() {
         return Err(Error::conflict(
             "leave.not_requested",
             "该委员没有待审批的请假",
         ));
-    }
-    if status_of(&a) != Status::Published {
-        return Err(Error::conflict("activity.closed", "活动已结束，考勤已确定"));
     }
     let before = inv.response.clone();
     inv.response = if approve {
@@ -172,12 +181,36 @@ pub async fn decide_leave(
     } else {
         "leave.rejected"
     };
+    let msg = NewMessage {
+        committee_id: a.committee_id,
+        channel: "member",
+        recipient_enc: None,
+        recipient_masked: &inv.member_name,
+        subject: if approve {
+            "请假已批准"
+        } else {
+            "请假未获批准"
+        },
+        body: &format!(
+            "您为“{}”的请假{}{}",
+            a.title,
+            if approve {
+                "已批准"
+            } else {
+                "未获批准，请按时参加"
+            },
+            inv.leave_note
+                .as_ref()
+                .map(|n| format!("。意见：{n}"))
+                .unwrap_or_default()
+        ),
+        concern_id: None,
+    };
+    queue_message(&mut tx.conn(), &msg, now()).await?;
     finish(
         tx,
         actor,
-        &a,
-        &k,
-        &inv,
+        (&a, &k, &inv),
         &before,
         kind,
         json!({"decided_by": actor.user_id}),
@@ -197,13 +230,7 @@ pub async fn record_leave(
     let actor = g.actor();
     let reason = text("reason", "请假事由", reason, 500)?;
     let mut tx = begin(&app.db).await?;
-    let a = load(&mut tx, actor.committee_id, id).await?;
-    let k = kind_of(&mut tx, &a).await?;
-    may_decide(actor, &a, &k)?;
-    if status_of(&a) != Status::Published {
-        return Err(Error::conflict("activity.closed", "活动已结束，考勤已确定"));
-    }
-    let mut inv = invitation_of(&mut tx, a.id, member_id).await?;
+    let (a, k, mut inv) = for_leave(&mut tx, actor, id, member_id).await?;
     let before = inv.response.clone();
     inv.response = Response::LeaveApproved.code().into();
     inv.leave_reason = Some(reason);
@@ -213,9 +240,7 @@ pub async fn record_leave(
     finish(
         tx,
         actor,
-        &a,
-        &k,
-        &inv,
+        (&a, &k, &inv),
         &before,
         "leave.approved",
         json!({"recorded": true, "decided_by": actor.user_id}),
@@ -268,14 +293,7 @@ pub async fn check_in_by_code(
     let actor = g.actor();
     let me = member_of(actor)?;
     let at = now();
-    let mut tx = begin_append(&app.db).await?;
-    let a = load(&mut tx, actor.committee_id, id).await?;
-    if status_of(&a) != Status::Published {
-        return Err(Error::conflict(
-            "checkin.not_open",
-            "活动未发布、已结束或已取消，不能签到",
-        ));
-    }
+    let (a, k) = open_activity(app, actor.committee_id, id).await?;
     rules::judge_checkin(
         at,
         a.starts_at,
@@ -283,7 +301,7 @@ pub async fn check_in_by_code(
         slot_of_code(app, a.id, code, at),
     )
     .map_err(refused)?;
-    check_in(tx, actor, &a, me, CheckinMethod::Qr, at).await
+    check_in(app, actor, a, k, me, CheckinMethod::Qr).await
 }
 
 /// The organiser checks a member in by hand (the member has no phone, the screen failed).
@@ -294,16 +312,12 @@ pub async fn check_in_by_hand(
     member_id: i64,
 ) -> Result<CheckedIn> {
     let actor = g.actor();
-    let at = now();
-    let mut tx = begin_append(&app.db).await?;
-    let a = load_organised(&mut tx, actor, id).await?;
-    if status_of(&a) != Status::Published {
-        return Err(Error::conflict(
-            "checkin.not_open",
-            "活动未发布、已结束或已取消，不能签到",
-        ));
+    let (a, k) = open_activity(app, actor.committee_id, id).await?;
+    if !is_organiser(actor, &a) {
+        return Err(not_found());
     }
-    if store::invitation(&mut tx.conn(), a.id, member_id)
+    let mut conn = app.db.acquire().await?;
+    if store::invitation(&mut conn.conn(), a.id, member_id)
         .await?
         .is_none()
     {
@@ -312,49 +326,45 @@ pub async fn check_in_by_hand(
             "该委员不在本次活动的名单上",
         ));
     }
-    check_in(tx, actor, &a, member_id, CheckinMethod::Manual, at).await
+    drop(conn);
+    check_in(app, actor, a, k, member_id, CheckinMethod::Manual).await
+}
+
+/// The activity and its kind, if it is open for check-in (read outside any transaction: the
+/// writer checks again that it is still open).
+async fn open_activity(app: &App, committee_id: i64, id: i64) -> Result<(ActivityRow, KindRow)> {
+    let mut conn = app.db.acquire().await?;
+    let a = store::by_id(&mut conn.conn(), committee_id, id)
+        .await?
+        .ok_or_else(not_found)?;
+    if status_of(&a) != Status::Published {
+        return Err(Error::conflict(
+            "checkin.not_open",
+            "活动未发布、已结束或已取消，不能签到",
+        ));
+    }
+    let k = store::kind(&mut conn.conn(), a.committee_id, a.kind_id)
+        .await?
+        .ok_or_else(|| Error::internal("activity kind missing"))?;
+    Ok((a, k))
 }
 
 async fn check_in(
-    mut tx: Tx,
+    app: &App,
     actor: &Actor,
-    a: &ActivityRow,
+    a: ActivityRow,
+    k: KindRow,
     member_id: i64,
     method: CheckinMethod,
-    at: DateTime<Utc>,
 ) -> Result<CheckedIn> {
-    let late = rules::is_late(at, a.starts_at);
-    let by = format!("{}#{}", actor.display_name, actor.user_id);
-    store::walk_in(&mut tx.conn(), a.id, a.committee_id, member_id).await?;
-    if !store::check_in(
-        &mut tx.conn(),
-        a.id,
+    let c = super::batch::CheckIn {
+        actor: actor.clone(),
+        activity: a,
+        kind: k,
         member_id,
-        at,
-        method.code(),
-        &by,
-        late,
-    )
-    .await?
-    {
-        // Scanning twice is harmless: the first check-in stands and nothing is written.
-        return Ok(CheckedIn::Already);
-    }
-    let k = kind_of(&mut tx, a).await?;
-    let change = Change {
-        committee_id: a.committee_id,
-        kind: "activity.checked_in",
-        subject_type: "activity",
-        subject_id: a.id,
-        before: json!(null),
-        after: about_with(
-            a,
-            &k,
-            json!({"member_id": member_id, "method": method.code(), "late": late, "by": actor.user_id}),
-        ),
+        method: method.code(),
     };
-    commit(tx, actor, change).await?;
-    Ok(CheckedIn::Now { late })
+    super::batch::write(app, c).await
 }
 
 /// Record that a member arrived late or left early (or take it back), until the close.
@@ -388,9 +398,7 @@ pub async fn mark(
     finish(
         tx,
         actor,
-        &a,
-        &k,
-        &inv,
+        (&a, &k, &inv),
         &before,
         "activity.marked",
         json!({"late": late, "left_early": left_early}),

@@ -8,6 +8,7 @@
 //! score attendance, absences and speeches without reading these tables.
 
 pub mod attendance;
+pub mod batch;
 pub mod calendar;
 pub mod closing;
 pub mod consultation;

@@ -9,7 +9,6 @@ use lianxin_domain::schema::Res;
 use lianxin_domain::text::parse_china_datetime;
 use lianxin_store::Tx;
 use lianxin_store::activities::{self as store, ActivityRow, KindRow};
-use lianxin_store::concerns::{NewMessage, queue_message};
 use lianxin_store::records::{all_titles, existing};
 use serde_json::json;
 
@@ -70,7 +69,7 @@ async fn parse_into(
     let url = keep(
         optional("online_url", "线上会议链接", i.online_url, 500).map(|o| o.unwrap_or_default()),
     );
-    if !url.is_empty() && !(url.starts_with("https://") || url.starts_with("http://")) {
+    if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
         errors.push(
             "online_url",
             "invalid_url",
@@ -341,27 +340,27 @@ pub async fn publish(app: &App, g: &Granted<OrganiseActivities>, id: i64) -> Res
     store::invite_scope(&mut tx.conn(), &row, &[]).await?;
     let invited = store::invitations(&mut tx.conn(), row.id).await?.len();
     let when = china(row.starts_at).format("%Y年%m月%d日 %H:%M");
-    let msg = NewMessage {
-        committee_id: row.committee_id,
-        channel: "member",
-        recipient_enc: None,
-        recipient_masked: &format!("受邀委员 {invited} 位"),
-        subject: "活动通知",
-        body: &format!(
-            "{}邀请您参加{}“{}”，时间：{}，地点：{}。请在“我的履职—活动”中确认参加或请假。",
-            row.organiser_name,
-            kind.name,
-            row.title,
-            when,
-            if row.place.is_empty() {
-                "线上"
-            } else {
-                &row.place
-            }
-        ),
-        concern_id: None,
-    };
-    queue_message(&mut tx.conn(), &msg, at).await?;
+    let body = format!(
+        "{}邀请您参加{}“{}”，时间：{}，地点：{}。请在“我的履职—活动”中确认参加或请假。",
+        row.organiser_name,
+        kind.name,
+        row.title,
+        when,
+        if row.place.is_empty() {
+            "线上"
+        } else {
+            &row.place
+        }
+    );
+    store::queue_invitations(
+        &mut tx.conn(),
+        row.id,
+        row.committee_id,
+        "活动通知",
+        &body,
+        at,
+    )
+    .await?;
     // The organising member (a studio lead, a convenor) is credited with organising it.
     if let Some(m) = actor.member_id {
         let payload = about_with(&row, &kind, json!({"member_id": m}));
@@ -414,16 +413,16 @@ pub async fn cancel(
     row.updated_at = at;
     store::save(&mut tx.conn(), &row).await?;
     if before == Status::Published.code() {
-        let msg = NewMessage {
-            committee_id: row.committee_id,
-            channel: "member",
-            recipient_enc: None,
-            recipient_masked: "受邀委员",
-            subject: "活动取消",
-            body: &format!("“{}”已取消：{reason}", row.title),
-            concern_id: None,
-        };
-        queue_message(&mut tx.conn(), &msg, at).await?;
+        let body = format!("“{}”已取消：{reason}", row.title);
+        store::queue_invitations(
+            &mut tx.conn(),
+            row.id,
+            row.committee_id,
+            "活动取消",
+            &body,
+            at,
+        )
+        .await?;
     }
     let change = Change {
         committee_id: row.committee_id,

@@ -596,6 +596,9 @@ fn mime_of(name: &str) -> &'static str {
 #[template(path = "activity_screen.html")]
 struct ScreenPage {
     a: ActivityRow,
+    /// The minute the code belongs to: the image URL changes with it, so no cache serves an
+    /// old code.
+    slot: i64,
     url: String,
     checked_in: usize,
     invited: usize,
@@ -611,6 +614,7 @@ async fn screen(S(state): S<State>, PageAuth(a): PageAuth, Path(id): Path<String
         invited: v.invitations.len(),
         a: v.a,
         url,
+        slot: lianxin_domain::activity::slot_of(chrono::Utc::now()),
     }))
 }
 

@@ -1,0 +1,70 @@
+//! What the benchmarks share: a fresh database per backend, the server on a free port, and
+//! percentiles.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use lianxin_service::App;
+
+/// A URL for a new, empty database: a temporary SQLite file, or `lianxin_bench_{name}` on the
+/// PostgreSQL server of `LIANXIN_TEST_POSTGRES_URL` (dropped and made anew).
+pub async fn fresh(name: &str, postgres: bool) -> String {
+    if !postgres {
+        let dir = std::env::temp_dir().join(format!("lianxin-bench-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        return format!("sqlite://{}", dir.join(format!("{name}.db")).display());
+    }
+    let admin = std::env::var("LIANXIN_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let pool = sqlx::PgPool::connect(&admin)
+        .await
+        .expect("PostgreSQL for the benchmark");
+    let db = format!("lianxin_bench_{name}");
+    for q in [
+        format!("DROP DATABASE IF EXISTS {db}"),
+        format!("CREATE DATABASE {db}"),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(q.clone()))
+            .execute(&pool)
+            .await
+            .expect("database");
+    }
+    format!(
+        "{}/{db}",
+        admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin)
+    )
+}
+
+/// Serve the app on a free local port; its base URL.
+pub async fn serve(app: &App) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let state = lianxin_web::State {
+        app: app.clone(),
+        public_url: base.clone(),
+        secure_cookies: false,
+        trust_proxy: false,
+    };
+    tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            lianxin_web::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await;
+    });
+    base
+}
+
+/// The `p` quantile (0–1) of the latencies, in milliseconds.
+pub fn pct(l: &mut [Duration], p: f64) -> f64 {
+    if l.is_empty() {
+        return 0.0;
+    }
+    l.sort_unstable();
+    let i = ((l.len() as f64 * p).ceil() as usize).clamp(1, l.len()) - 1;
+    l[i].as_secs_f64() * 1000.0
+}
