@@ -22,10 +22,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lianxin_domain::access::{Granted, OrganiseActivities, system_actor};
+use lianxin_service::App;
 use lianxin_service::activities::attendance::code_at;
 use lianxin_service::activities::planning::{self, ActivityInput};
 use lianxin_service::crypto::{random_token, sha256_hex};
-use lianxin_service::{App, Crypto, demo};
 use lianxin_store::Db;
 use lianxin_store::db::{Param, int, run};
 
@@ -202,14 +202,7 @@ fn line(name: &str, o: &mut Outcome) -> f64 {
 }
 
 async fn bench(postgres: bool, n: usize, window: Duration) {
-    let url = support::fresh("checkin", postgres).await;
-    let db = Db::connect(&url).await.expect("connect");
-    db.migrate().await.expect("migrate");
-    let app = App::new(
-        db.clone(),
-        Crypto::from_base64(&Crypto::generate_key()).expect("key"),
-    );
-    demo::load(&app).await.expect("demo");
+    let (db, app) = support::demo_app("checkin", postgres).await;
     let tokens = members_with_sessions(&db, n as i64).await;
     assert_eq!(tokens.len(), n, "members with sessions");
 

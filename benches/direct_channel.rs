@@ -9,10 +9,11 @@
 //! each against the same query written as plain SQL on the same database (the baseline).
 //! Prints p50 and p95 of each and the ratio page / plain SQL at p95.
 
-use std::net::SocketAddr;
+mod support;
+
 use std::time::{Duration, Instant};
 
-use lianxin_service::{App, Crypto, demo};
+use lianxin_service::demo;
 use lianxin_store::Db;
 use lianxin_store::db::{Param, int, run};
 
@@ -23,29 +24,6 @@ fn requests() -> usize {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(200)
-}
-
-async fn fresh(postgres: bool) -> String {
-    if !postgres {
-        let dir = std::env::temp_dir().join(format!("lianxin-bench-dc-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        return format!("sqlite://{}", dir.join("direct.db").display());
-    }
-    let admin = std::env::var("LIANXIN_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let pool = sqlx::PgPool::connect(&admin)
-        .await
-        .expect("PostgreSQL for the benchmark");
-    for q in [
-        "DROP DATABASE IF EXISTS lianxin_bench_direct",
-        "CREATE DATABASE lianxin_bench_direct",
-    ] {
-        sqlx::query(q).execute(&pool).await.expect(q);
-    }
-    format!(
-        "{}/lianxin_bench_direct",
-        admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin)
-    )
 }
 
 /// 100,000 proposals over two years in every state, their units, and 100,000 reports.
@@ -83,12 +61,6 @@ async fn generate(db: &Db) {
     run(&mut conn.conn(), "ANALYZE", &[])
         .await
         .expect("analyze");
-}
-
-fn pct(l: &mut [Duration], p: f64) -> f64 {
-    l.sort_unstable();
-    let i = ((l.len() as f64 * p).ceil() as usize).clamp(1, l.len()) - 1;
-    l[i].as_secs_f64() * 1000.0
 }
 
 async fn time_page(client: &reqwest::Client, url: &str, must_contain: &str) -> Vec<Duration> {
@@ -140,10 +112,10 @@ async fn time_sql(db: &Db, queries: &[(&str, Vec<Param>)]) -> Vec<Duration> {
 
 fn report(name: &str, mut page: Vec<Duration>, mut sql: Vec<Duration>) {
     let (p50, p95, s50, s95) = (
-        pct(&mut page, 0.5),
-        pct(&mut page, 0.95),
-        pct(&mut sql, 0.5),
-        pct(&mut sql, 0.95),
+        support::pct(&mut page, 0.5),
+        support::pct(&mut page, 0.95),
+        support::pct(&mut sql, 0.5),
+        support::pct(&mut sql, 0.95),
     );
     println!(
         "  {name:<44} page p50 {p50:>7.2} ms  p95 {p95:>7.2} ms | plain SQL p50 {s50:>7.2} ms  p95 {s95:>7.2} ms | ratio p95 {:.2}",
@@ -152,34 +124,11 @@ fn report(name: &str, mut page: Vec<Duration>, mut sql: Vec<Duration>) {
 }
 
 async fn bench(postgres: bool) {
-    let url = fresh(postgres).await;
-    let db = Db::connect(&url).await.expect("connect");
-    db.migrate().await.expect("migrate");
-    let app = App::new(
-        db.clone(),
-        Crypto::from_base64(&Crypto::generate_key()).expect("key"),
-    );
-    demo::load(&app).await.expect("demo");
+    let (db, app) = support::demo_app("direct", postgres).await;
     let t = Instant::now();
     generate(&db).await;
     let generated = t.elapsed();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = lianxin_web::State {
-        app: app.clone(),
-        public_url: base.clone(),
-        secure_cookies: false,
-        trust_proxy: false,
-    };
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            lianxin_web::router(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
+    let base = support::serve(&app).await;
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .build()

@@ -10,13 +10,13 @@
 //!
 //! Prints requests/s, the ratio intake / raw (target ≥ 0.5) and latencies.
 
-use std::net::SocketAddr;
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use lianxin_service::{App, Crypto, demo};
 use lianxin_store::Db;
 use lianxin_store::concerns::{ConcernRow, insert};
 
@@ -28,31 +28,6 @@ fn seconds() -> u64 {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(8)
-}
-
-async fn fresh(postgres: bool) -> String {
-    if !postgres {
-        let dir = std::env::temp_dir().join(format!("lianxin-bench-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        return format!("sqlite://{}", dir.join("intake.db").display());
-    }
-    let admin = std::env::var("LIANXIN_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let pool = sqlx::PgPool::connect(&admin)
-        .await
-        .expect("PostgreSQL for the benchmark");
-    sqlx::query("DROP DATABASE IF EXISTS lianxin_bench_intake")
-        .execute(&pool)
-        .await
-        .expect("drop");
-    sqlx::query("CREATE DATABASE lianxin_bench_intake")
-        .execute(&pool)
-        .await
-        .expect("create");
-    format!(
-        "{}/lianxin_bench_intake",
-        admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin)
-    )
 }
 
 fn row(i: u64, category: i64) -> ConcernRow {
@@ -128,15 +103,6 @@ struct Run {
     rate: f64,
     errors: u64,
     latencies: Vec<Duration>,
-}
-
-fn percentile(l: &mut [Duration], p: f64) -> f64 {
-    if l.is_empty() {
-        return 0.0;
-    }
-    l.sort();
-    let i = ((l.len() as f64 * p).ceil() as usize).clamp(1, l.len()) - 1;
-    l[i].as_secs_f64() * 1000.0
 }
 
 /// Closed loop: as fast as `CONCURRENCY` clients go.
@@ -222,31 +188,8 @@ async fn at_rate(url: &str, rate: f64, secs: u64) -> Run {
 }
 
 async fn bench(postgres: bool) {
-    let url = fresh(postgres).await;
-    let db = Db::connect(&url).await.expect("connect");
-    db.migrate().await.expect("migrate");
-    let app = App::new(
-        db.clone(),
-        Crypto::from_base64(&Crypto::generate_key()).expect("key"),
-    );
-    demo::load(&app).await.expect("demo");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = lianxin_web::State {
-        app: app.clone(),
-        public_url: base.clone(),
-        secure_cookies: false,
-        trust_proxy: false,
-    };
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            lianxin_web::router(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
+    let (db, app) = support::demo_app("intake", postgres).await;
+    let base = support::serve(&app).await;
     let secs = seconds();
     let endpoint = format!("{base}/open311/v2/requests.json");
     // Warm up connections and caches.
@@ -260,16 +203,16 @@ async fn bench(postgres: bool) {
     println!(
         "  HTTP intake, {CONCURRENCY} clients                     {:>9.1} req/s  p50 {:.1} ms  p99 {:.1} ms  errors {}",
         full.rate,
-        percentile(&mut full.latencies, 0.50),
-        percentile(&mut full.latencies, 0.99),
+        support::pct(&mut full.latencies, 0.50),
+        support::pct(&mut full.latencies, 0.99),
         full.errors
     );
     println!(
         "  HTTP intake at half that rate ({:.0}/s)             {:>9.1} req/s  p50 {:.1} ms  p99 {:.1} ms  errors {}",
         full.rate / 2.0,
         half.rate,
-        percentile(&mut half.latencies, 0.50),
-        percentile(&mut half.latencies, 0.99),
+        support::pct(&mut half.latencies, 0.50),
+        support::pct(&mut half.latencies, 0.99),
         half.errors
     );
     println!(

@@ -6,7 +6,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use lianxin_service::App;
+use lianxin_service::{App, Crypto, demo};
+use lianxin_store::Db;
 
 /// A URL for a new, empty database: a temporary SQLite file, or `lianxin_bench_{name}` on the
 /// PostgreSQL server of `LIANXIN_TEST_POSTGRES_URL` (dropped and made anew).
@@ -35,6 +36,19 @@ pub async fn fresh(name: &str, postgres: bool) -> String {
         "{}/{db}",
         admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin)
     )
+}
+
+/// A fresh database of this backend, migrated, with the demo committee loaded.
+pub async fn demo_app(name: &str, postgres: bool) -> (Db, App) {
+    let url = fresh(name, postgres).await;
+    let db = Db::connect(&url).await.expect("connect");
+    db.migrate().await.expect("migrate");
+    let app = App::new(
+        db.clone(),
+        Crypto::from_base64(&Crypto::generate_key()).expect("key"),
+    );
+    demo::load(&app).await.expect("demo");
+    (db, app)
 }
 
 /// Serve the app on a free local port; its base URL.
