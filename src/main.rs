@@ -182,8 +182,13 @@ fn init_logging(c: &Config) {
 }
 
 async fn open(c: &Config) -> Result<App> {
+    open_with(c, 0).await
+}
+
+/// Open the database; `warm` PostgreSQL connections stay open while idle (see `Db::connect_with`).
+async fn open_with(c: &Config, warm: u32) -> Result<App> {
     let url = c.database_url();
-    let db = Db::connect(url)
+    let db = Db::connect_with(url, warm)
         .await
         .with_context(|| format!("无法连接数据库 {}", config::redact_url(url)))?;
     db.migrate().await.context("数据库迁移失败")?;
@@ -416,7 +421,7 @@ async fn load_demo(app: &App) -> Result<()> {
 }
 
 async fn serve(c: Config, demo_mode: bool) -> Result<()> {
-    let app = open(&c).await?;
+    let app = open_with(&c, lianxin_store::db::WARM_CONNECTIONS).await?;
     if demo_mode {
         load_demo(&app).await?;
     }

@@ -38,10 +38,13 @@ pub async fn fresh(name: &str, postgres: bool) -> String {
     )
 }
 
-/// A fresh database of this backend, migrated, with the demo committee loaded.
+/// A fresh database of this backend, migrated, with the demo committee loaded; connected as
+/// `lianxin serve` connects.
 pub async fn demo_app(name: &str, postgres: bool) -> (Db, App) {
     let url = fresh(name, postgres).await;
-    let db = Db::connect(&url).await.expect("connect");
+    let db = Db::connect_with(&url, lianxin_store::db::WARM_CONNECTIONS)
+        .await
+        .expect("connect");
     db.migrate().await.expect("migrate");
     let app = App::new(
         db.clone(),

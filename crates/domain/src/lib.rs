@@ -17,6 +17,7 @@ pub mod proposal;
 pub mod record;
 pub mod roster;
 pub mod schema;
+pub mod scoring;
 pub mod sectors;
 pub mod text;
 

@@ -35,6 +35,11 @@ impl StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// How many PostgreSQL connections the server keeps open while idle: all 16. A plenary's
+/// check-in burst needs every one of them at once; opening them during the burst put about
+/// 150 ms on its slowest requests (`cargo bench --bench checkin_burst`).
+pub const WARM_CONNECTIONS: u32 = 16;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -203,6 +208,13 @@ macro_rules! bind_params {
 impl Db {
     /// Connect to `sqlite://path` (created if missing) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Db> {
+        Db::connect_with(url, 0).await
+    }
+
+    /// Connect, keeping at least `warm` PostgreSQL connections open even when idle: the
+    /// server does, so that a burst (a plenary's check-in) does not wait for many new
+    /// connections to be set up and authenticated at once. (SQLite's are local files.)
+    pub async fn connect_with(url: &str, warm: u32) -> Result<Db> {
         if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -222,6 +234,7 @@ impl Db {
             let opts = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
+                .min_connections(warm)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
