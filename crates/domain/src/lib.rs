@@ -8,6 +8,7 @@ pub mod access;
 pub mod activity;
 pub mod audit;
 pub mod concern;
+pub mod duty;
 pub mod error;
 pub mod ical;
 pub mod labels;
