@@ -78,6 +78,22 @@ enum Command {
         #[command(subcommand)]
         action: AuditCmd,
     },
+    /// 履职日志（云日志）
+    Duty {
+        #[command(subcommand)]
+        action: DutyCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum DutyCmd {
+    /// 把尚未记入的事件记入履职日志（服务运行时每两秒自动进行）
+    CatchUp,
+    /// 清空并按事件流重建履职日志（可只重建一年），结果与原日志完全相同
+    Rebuild {
+        #[arg(long)]
+        year: Option<i64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -379,6 +395,29 @@ async fn run(cli: Cli) -> Result<()> {
             println!("已导出 {} 名委员到 {}", rows.len() - 1, file.display());
             Ok(())
         }
+        Command::Duty {
+            action: DutyCmd::CatchUp,
+        } => {
+            let app = open(&c).await?;
+            let n = lianxin_service::duty::catch_up(&app).await?;
+            println!("已处理 {n} 个事件");
+            Ok(())
+        }
+        Command::Duty {
+            action: DutyCmd::Rebuild { year },
+        } => {
+            let app = open(&c).await?;
+            lianxin_service::duty::catch_up(&app).await?;
+            let bar = Progress::new("重放事件");
+            let n = lianxin_service::duty::rebuild(&app, year, &|done, all| bar.show(done, all))
+                .await?;
+            bar.finish();
+            match year {
+                Some(y) => println!("已重建 {y} 年的履职日志：{n} 条"),
+                None => println!("已重建履职日志：{n} 条"),
+            }
+            Ok(())
+        }
         Command::Audit {
             action: AuditCmd::Verify,
         } => {
@@ -392,6 +431,42 @@ async fn run(cli: Cli) -> Result<()> {
                     bail!("审计链在第 {seq} 条记录处被破坏：{reason}")
                 }
             }
+        }
+    }
+}
+
+/// Progress of a long command: a bar redrawn in place on a terminal, plain lines otherwise
+/// (a log file, a pipe).
+struct Progress {
+    label: &'static str,
+    terminal: bool,
+}
+
+impl Progress {
+    fn new(label: &'static str) -> Progress {
+        use std::io::IsTerminal;
+        Progress {
+            label,
+            terminal: std::io::stderr().is_terminal(),
+        }
+    }
+    fn show(&self, done: i64, all: i64) {
+        let pct = if all > 0 { done * 100 / all } else { 100 };
+        if self.terminal {
+            let filled = (pct / 5) as usize;
+            eprint!(
+                "\r{} [{}{}] {pct:>3}% {done}/{all}",
+                self.label,
+                "#".repeat(filled),
+                " ".repeat(20 - filled.min(20))
+            );
+        } else {
+            eprintln!("{}：{done}/{all}（{pct}%）", self.label);
+        }
+    }
+    fn finish(&self) {
+        if self.terminal {
+            eprintln!();
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod activities;
 pub mod concerns;
 pub mod db;
+pub mod duty;
 pub mod journal;
 pub mod library;
 pub mod opinions;

@@ -82,6 +82,17 @@ async fn request_scope(
 /// escalate overdue concerns and proposals, send the 14-day follow-ups. Every node may run it: each step
 /// is its own transaction and skips what another node already did.
 pub fn spawn_jobs(app: App) {
+    // The duty log follows the event stream within seconds: a member sees today's work in
+    // their archive at once.
+    let duty = app.clone();
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = lianxin_service::duty::catch_up(&duty).await {
+                tracing::warn!("duty log failed: {e}");
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+    });
     tokio::spawn(async move {
         loop {
             if let Err(e) = lianxin_service::auth::sweep(&app).await {

@@ -1,0 +1,85 @@
+//! The duty log's rows. Only the event consumer writes them (see `service::duty`).
+
+use chrono::{DateTime, Utc};
+
+use crate::db::{Conn, Param, Result, all, opt_int, run};
+
+pub struct NewEntry<'a> {
+    pub committee_id: i64,
+    pub member_id: i64,
+    pub year: i64,
+    pub kind: &'a str,
+    pub role: &'a str,
+    pub subject: &'a str,
+    pub joint_count: i64,
+    pub joint_index: i64,
+    pub event_id: i64,
+    pub attested_by: Option<i64>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Add an entry once: a second delivery of the same event changes nothing, and a member who
+/// is not of the event's committee gets nothing. True if a row was added.
+pub async fn add(c: &mut Conn<'_>, e: &NewEntry<'_>) -> Result<bool> {
+    Ok(run(
+        c,
+        "INSERT INTO duty_log (committee_id, member_id, year, kind, role, subject, joint_count, joint_index, event_id, \
+         attested_by, occurred_at) \
+         SELECT $1, id, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM members WHERE id = $11 AND committee_id = $1 \
+         ON CONFLICT (event_id, member_id, kind) DO NOTHING",
+        &[
+            Param::Int(e.committee_id),
+            Param::Int(e.year),
+            Param::Text(e.kind.into()),
+            Param::Text(e.role.into()),
+            Param::Text(e.subject.into()),
+            Param::Int(e.joint_count),
+            Param::Int(e.joint_index),
+            Param::Int(e.event_id),
+            opt_int(e.attested_by),
+            Param::Time(e.occurred_at),
+            Param::Int(e.member_id),
+        ],
+    )
+    .await?
+        > 0)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EntryRow {
+    pub id: i64,
+    pub member_id: i64,
+    pub year: i64,
+    pub kind: String,
+    pub role: String,
+    pub subject: String,
+    pub joint_count: i64,
+    pub joint_index: i64,
+    pub event_id: i64,
+    pub attested_by: Option<i64>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+const COLS: &str = "id, member_id, year, kind, role, subject, joint_count, joint_index, event_id, attested_by, occurred_at";
+
+/// A member's entries of a year, oldest first.
+pub async fn of_member(c: &mut Conn<'_>, member_id: i64, year: i64) -> Result<Vec<EntryRow>> {
+    let q = format!("SELECT {COLS} FROM duty_log WHERE member_id = $1 AND year = $2 ORDER BY id");
+    all(c, &q, &[Param::Int(member_id), Param::Int(year)]).await
+}
+
+/// Every entry of a committee's year, by member then id.
+pub async fn of_year(c: &mut Conn<'_>, committee_id: i64, year: i64) -> Result<Vec<EntryRow>> {
+    let q = format!(
+        "SELECT {COLS} FROM duty_log WHERE committee_id = $1 AND year = $2 ORDER BY member_id, id"
+    );
+    all(c, &q, &[Param::Int(committee_id), Param::Int(year)]).await
+}
+
+/// Remove the entries of a year (every year with None), before a rebuild.
+pub async fn clear(c: &mut Conn<'_>, year: Option<i64>) -> Result<u64> {
+    match year {
+        Some(y) => run(c, "DELETE FROM duty_log WHERE year = $1", &[Param::Int(y)]).await,
+        None => run(c, "DELETE FROM duty_log", &[]).await,
+    }
+}

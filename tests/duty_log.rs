@@ -1,0 +1,137 @@
+//! The duty log (issue 6 groundwork) on SQLite and PostgreSQL: written from the event stream
+//! by its consumer, never twice for one event, and rebuilt exactly.
+
+mod common;
+
+use chrono::{Datelike, Utc};
+use common::TestApp;
+use lianxin_service::activities::attendance::code_at;
+use lianxin_service::duty;
+use lianxin_store::db::{Param, int};
+use serde_json::json;
+
+/// Every entry as (member, kind, role, subject, joint count, joint index, event), sorted.
+async fn snapshot(t: &TestApp) -> Vec<(i64, String, String, String, i64, i64, i64)> {
+    let mut conn = t.app.db.acquire().await.unwrap();
+    let year = i64::from((Utc::now() + chrono::Duration::hours(8)).year());
+    let mut v: Vec<_> = lianxin_store::duty::of_year(&mut conn.conn(), 1, year)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| {
+            (
+                e.member_id,
+                e.kind,
+                e.role,
+                e.subject,
+                e.joint_count,
+                e.joint_index,
+                e.event_id,
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+async fn activity(t: &TestApp, title: &str) -> i64 {
+    let mut conn = t.app.db.acquire().await.unwrap();
+    int(
+        &mut conn.conn(),
+        "SELECT id FROM activities WHERE title = $1",
+        &[Param::Text(title.into())],
+    )
+    .await
+    .unwrap()
+}
+
+both_demo!(the_log_follows_the_events_once_and_rebuilds_exactly, |t| {
+    // Work done through the pages: the member checks in to the consultation under way, the
+    // office closes it.
+    let id = activity(&t, "老旧小区加装电梯协商议事会").await;
+    let member = t.token("member").await;
+    let (s, _) = t
+        .post(
+            &member,
+            &format!("/api/v1/activities/{id}/checkins"),
+            &json!({"code": code_at(&t.app, id, Utc::now())}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let office = t.signed_in("office").await;
+    let op = format!("/office/activities/{id}");
+    let r = t
+        .post_form(
+            &office,
+            &op,
+            &format!("{op}/close"),
+            &[("summary", "形成共识")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+
+    assert!(duty::catch_up(&t.app).await.unwrap() > 0);
+    let log = snapshot(&t).await;
+    let me = {
+        let mut conn = t.app.db.acquire().await.unwrap();
+        lianxin_store::accounts::user_by_username(&mut conn.conn(), "member")
+            .await
+            .unwrap()
+            .unwrap()
+            .member_id
+            .unwrap()
+    };
+    let subject = format!("activity:{id}");
+    assert!(
+        log.iter()
+            .any(|e| e.0 == me && e.1 == "activity.attended" && e.3 == subject),
+        "the member's attendance is in the log"
+    );
+    assert_eq!(
+        log.iter()
+            .filter(|e| e.3 == subject && e.1 == "activity.unexcused")
+            .count(),
+        12,
+        "the other invitees are absent without leave"
+    );
+    assert!(
+        log.iter().any(|e| e.1 == "proposal.submitted"),
+        "the demo's proposals"
+    );
+    assert!(
+        log.iter()
+            .any(|e| e.1 == "speech.written" || e.1 == "activity.unexcused")
+    );
+
+    // Delivered again — the consumer restarted before its cursor moved — nothing doubles.
+    assert_eq!(duty::catch_up(&t.app).await.unwrap(), 0);
+    let mut conn = t.app.db.acquire().await.unwrap();
+    lianxin_store::db::run(
+        &mut conn.conn(),
+        "UPDATE event_cursors SET position = 0 WHERE consumer = $1",
+        &[Param::Text(duty::CONSUMER.into())],
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    assert!(duty::catch_up(&t.app).await.unwrap() > 0);
+    assert_eq!(snapshot(&t).await, log, "an event is never counted twice");
+
+    // A rebuild, of everything or of this year, gives exactly the same log.
+    let seen = std::sync::Mutex::new(Vec::new());
+    let n = duty::rebuild(&t.app, None, &|done, all| {
+        seen.lock().unwrap().push((done, all))
+    })
+    .await
+    .unwrap();
+    assert_eq!(n, log.len());
+    assert_eq!(snapshot(&t).await, log);
+    let steps = seen.lock().unwrap().clone();
+    assert!(
+        !steps.is_empty() && steps.last().is_some_and(|(d, a)| d == a),
+        "progress ends at 100 %: {steps:?}"
+    );
+    let year = i64::from((Utc::now() + chrono::Duration::hours(8)).year());
+    duty::rebuild(&t.app, Some(year), &|_, _| {}).await.unwrap();
+    assert_eq!(snapshot(&t).await, log);
+});
