@@ -135,3 +135,101 @@ both_demo!(the_log_follows_the_events_once_and_rebuilds_exactly, |t| {
     duty::rebuild(&t.app, Some(year), &|_, _| {}).await.unwrap();
     assert_eq!(snapshot(&t).await, log);
 });
+
+both_demo!(
+    the_archive_shows_each_entry_with_its_points_and_the_same_total,
+    |t| {
+        let id = activity(&t, "老旧小区加装电梯协商议事会").await;
+        let member = t.token("member").await;
+        let (s, _) = t
+            .post(
+                &member,
+                &format!("/api/v1/activities/{id}/checkins"),
+                &json!({"code": code_at(&t.app, id, Utc::now())}),
+            )
+            .await;
+        assert_eq!(s, 200);
+        let office = t.signed_in("office").await;
+        let op = format!("/office/activities/{id}");
+        assert_eq!(
+            t.post_form(
+                &office,
+                &op,
+                &format!("{op}/close"),
+                &[("summary", "形成共识")]
+            )
+            .await
+            .status(),
+            303
+        );
+        duty::catch_up(&t.app).await.unwrap();
+
+        let browser = t.signed_in("member").await;
+        let (s, html) = common::text(&browser, &t, "/me/archive").await;
+        assert_eq!(s, 200);
+        assert!(html.contains("data-kind=\"activity.attended\""), "{html}");
+        assert!(
+            html.contains(&format!("/me/activities/{id}")),
+            "links to the source"
+        );
+        assert!(html.contains("2 分"));
+        // The page's total is the engine's total over the same entries.
+        let me = {
+            let mut conn = t.app.db.acquire().await.unwrap();
+            lianxin_store::accounts::user_by_username(&mut conn.conn(), "member")
+                .await
+                .unwrap()
+                .unwrap()
+                .member_id
+                .unwrap()
+        };
+        let year = i64::from((Utc::now() + chrono::Duration::hours(8)).year());
+        let mut conn = t.app.db.acquire().await.unwrap();
+        let rows = lianxin_store::duty::of_member(&mut conn.conn(), me, year)
+            .await
+            .unwrap();
+        drop(conn);
+        use lianxin_domain::scoring::{Entry, EntryRole, RuleSet, score};
+        let rules = RuleSet::parse(RuleSet::default_rules()).unwrap();
+        let entries: Vec<Entry> = rows
+            .iter()
+            .map(|r| Entry {
+                id: r.id,
+                kind: r.kind.clone(),
+                role: EntryRole::parse(&r.role).unwrap(),
+                subject: r.subject.clone(),
+                joint_count: r.joint_count as u32,
+                joint_index: r.joint_index as u32,
+            })
+            .collect();
+        let centi = score(&rules, &entries, false).total_centi;
+        let total = if centi % 100 == 0 {
+            (centi / 100).to_string()
+        } else {
+            format!("{:.2}", centi as f64 / 100.0)
+        };
+        let shown = html
+            .split("id=\"total\">")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap();
+        assert_eq!(shown, total);
+        assert!(
+            html.contains("尚未达到"),
+            "the minimum requirements are not all met yet"
+        );
+
+        // The office sees it too; a member cannot see another's; a convenor only their sector's.
+        let (s, office_view) =
+            common::text(&office, &t, &format!("/office/members/{me}/archive")).await;
+        assert_eq!(s, 200);
+        assert!(office_view.contains(&format!("/office/activities/{id}")));
+        let (s, _) = common::text(&browser, &t, &format!("/office/members/{me}/archive")).await;
+        assert_eq!(s, 403);
+        let convenor = t.signed_in("convenor").await;
+        let (s, _) = common::text(&convenor, &t, &format!("/office/members/{me}/archive")).await;
+        assert_eq!(s, 404, "the demo member is not of the convenor's sector");
+    }
+);

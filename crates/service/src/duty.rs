@@ -97,3 +97,125 @@ pub async fn rebuild(app: &App, year: Option<i64>, progress: &dyn Fn(i64, i64)) 
     tx.commit().await?;
     Ok(written)
 }
+
+/// An entry with the points it earned (hundredths) and the rule's line in the rule file.
+pub type Scored = (store::EntryRow, i64, Option<usize>);
+
+/// A member's year as their e-archive (电子档案) shows it: every entry with the points it
+/// earned, the score, and what the minimum requirements still need.
+pub struct Archive {
+    pub member_id: i64,
+    pub member_name: String,
+    pub year: i64,
+    pub rules_name: String,
+    /// (entry, points in hundredths, the rule's line) in time order.
+    pub entries: Vec<Scored>,
+    pub score: lianxin_domain::scoring::Score,
+}
+
+impl Archive {
+    /// Entries grouped by kind (label, entries), in the order kinds first occur.
+    pub fn groups(&self) -> Vec<(&'static str, Vec<&Scored>)> {
+        let mut out: Vec<(&'static str, Vec<&Scored>)> = Vec::new();
+        for e in &self.entries {
+            let label = lianxin_domain::scoring::entry_label(&e.0.kind);
+            match out.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, v)) => v.push(e),
+                None => out.push((label, vec![e])),
+            }
+        }
+        out
+    }
+}
+
+fn archive_not_found() -> crate::Error {
+    crate::Error::not_found("member.not_found", "未找到该委员")
+}
+
+/// The archive of `member_id` for `year`, scored by the default rules (a committee's own rule
+/// files come with the rest of issue 6). Who may see it is the caller's check.
+async fn archive_of(app: &App, committee_id: i64, member_id: i64, year: i64) -> Result<Archive> {
+    use lianxin_domain::scoring::{Entry, EntryRole, RuleSet, score};
+    let mut conn = app.db.acquire().await?;
+    let member: Option<(String, bool)> = lianxin_store::db::opt(
+        &mut conn.conn(),
+        "SELECT name, is_standing FROM members WHERE id = $1 AND committee_id = $2",
+        &[
+            lianxin_store::Param::Int(member_id),
+            lianxin_store::Param::Int(committee_id),
+        ],
+    )
+    .await?;
+    let (name, standing) = member.ok_or_else(archive_not_found)?;
+    let rows = store::of_member(&mut conn.conn(), member_id, year).await?;
+    let rules = RuleSet::parse(RuleSet::default_rules())
+        .map_err(|e| crate::Error::internal(format!("default rules: {e:?}")))?;
+    let entries: Vec<Entry> = rows
+        .iter()
+        .map(|r| Entry {
+            id: r.id,
+            kind: r.kind.clone(),
+            role: EntryRole::parse(&r.role).unwrap_or(EntryRole::Participant),
+            subject: r.subject.clone(),
+            joint_count: r.joint_count as u32,
+            joint_index: r.joint_index as u32,
+        })
+        .collect();
+    let s = score(&rules, &entries, standing);
+    let with_points = rows
+        .into_iter()
+        .map(|r| {
+            let lines: Vec<&lianxin_domain::scoring::Line> = s
+                .lines
+                .iter()
+                .filter(|l| l.entry_id == Some(r.id))
+                .collect();
+            let points = lines.iter().map(|l| l.centi).sum();
+            (r, points, lines.first().and_then(|l| l.rule_line))
+        })
+        .collect();
+    Ok(Archive {
+        member_id,
+        member_name: name,
+        year,
+        rules_name: rules.name,
+        entries: with_points,
+        score: s,
+    })
+}
+
+/// One's own archive.
+pub async fn my_archive(
+    app: &App,
+    g: &lianxin_domain::access::Granted<lianxin_domain::access::JoinActivities>,
+    year: i64,
+) -> Result<Archive> {
+    let me = g.actor().member_id.ok_or_else(archive_not_found)?;
+    archive_of(app, g.committee_id(), me, year).await
+}
+
+/// Another member's archive: the office sees everyone's, a sector convenor their sector's.
+pub async fn member_archive(
+    app: &App,
+    g: &lianxin_domain::access::Granted<lianxin_domain::access::ViewOrganisation>,
+    member_id: i64,
+    year: i64,
+) -> Result<Archive> {
+    let actor = g.actor();
+    if actor.role == lianxin_domain::access::Role::Convenor {
+        let mut conn = app.db.acquire().await?;
+        let same = lianxin_store::db::int(
+            &mut conn.conn(),
+            "SELECT COUNT(*) FROM members a JOIN members b ON a.sector_id = b.sector_id WHERE a.id = $1 AND b.id = $2",
+            &[
+                lianxin_store::Param::Int(member_id),
+                lianxin_store::Param::Int(actor.member_id.unwrap_or(0)),
+            ],
+        )
+        .await?;
+        if same == 0 {
+            return Err(archive_not_found());
+        }
+    }
+    archive_of(app, g.committee_id(), member_id, year).await
+}

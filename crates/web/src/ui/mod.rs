@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod activities;
+pub mod archive;
 pub mod concerns;
 pub mod forms;
 pub mod library;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<State> {
         .merge(opinions::routes())
         .merge(proposals::routes())
         .merge(activities::routes())
+        .merge(archive::routes())
         .merge(library::routes())
         .merge(account::routes())
         .merge(office_concerns::routes())
@@ -139,6 +141,7 @@ impl Nav {
         }
         if actor.member_id.is_some() {
             links.push(("/me".into(), "我的履职".into()));
+            links.push(("/me/archive".into(), "履职档案".into()));
         }
         if actor.member_id.is_some() && actor.can::<AnswerConcerns>() {
             links.push(("/me/concerns".into(), "诉求办理".into()));
