@@ -233,3 +233,81 @@ both_demo!(
         assert_eq!(s, 404, "the demo member is not of the convenor's sector");
     }
 );
+
+both_demo!(rankings_agree_with_every_archive, |t| {
+    // Some work for some members: check-ins by hand, then the close.
+    let id = activity(&t, "老旧小区加装电梯协商议事会").await;
+    let office_token = t.token("office").await;
+    let mut conn = t.app.db.acquire().await.unwrap();
+    let invited = lianxin_store::activities::invitations(&mut conn.conn(), id)
+        .await
+        .unwrap();
+    drop(conn);
+    for inv in invited.iter().step_by(3) {
+        let (s, _) = t
+            .post(
+                &office_token,
+                &format!("/api/v1/activities/{id}/checkins"),
+                &json!({"member_id": inv.member_id}),
+            )
+            .await;
+        assert_eq!(s, 200);
+    }
+    let office = t.signed_in("office").await;
+    let op = format!("/office/activities/{id}");
+    assert_eq!(
+        t.post_form(
+            &office,
+            &op,
+            &format!("{op}/close"),
+            &[("summary", "形成共识")]
+        )
+        .await
+        .status(),
+        303
+    );
+    duty::catch_up(&t.app).await.unwrap();
+
+    let (s, html) = common::text(&office, &t, "/office/rankings").await;
+    assert_eq!(s, 200);
+    let rows: Vec<(i64, String)> = html
+        .split("<tr data-member=\"")
+        .skip(1)
+        .map(|r| {
+            let id: i64 = r.split('"').next().unwrap().parse().unwrap();
+            let total = r
+                .split("class=\"total\">")
+                .nth(1)
+                .unwrap()
+                .split('<')
+                .next()
+                .unwrap()
+                .to_string();
+            (id, total)
+        })
+        .collect();
+    assert!(rows.len() >= 290, "every active member is ranked");
+    // The total in the ranking is the total on each member's archive page.
+    for (member, total) in rows
+        .iter()
+        .filter(|(m, _)| invited.iter().any(|i| i.member_id == *m))
+    {
+        let (_, archive) =
+            common::text(&office, &t, &format!("/office/members/{member}/archive")).await;
+        let shown = archive
+            .split("id=\"total\">")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap();
+        assert_eq!(shown, total, "member {member}");
+    }
+    // Best first.
+    let totals: Vec<f64> = rows.iter().map(|(_, t)| t.parse().unwrap()).collect();
+    assert!(totals.windows(2).all(|w| w[0] >= w[1]), "{totals:?}");
+    assert!(html.contains("低于及格线"));
+    // A member may not see the ranking.
+    let member = t.signed_in("member").await;
+    assert_eq!(common::text(&member, &t, "/office/rankings").await.0, 403);
+});

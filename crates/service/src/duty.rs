@@ -137,16 +137,10 @@ fn archive_not_found() -> crate::Error {
 async fn archive_of(app: &App, committee_id: i64, member_id: i64, year: i64) -> Result<Archive> {
     use lianxin_domain::scoring::{Entry, EntryRole, RuleSet, score};
     let mut conn = app.db.acquire().await?;
-    let member: Option<(String, bool)> = lianxin_store::db::opt(
-        &mut conn.conn(),
-        "SELECT name, is_standing FROM members WHERE id = $1 AND committee_id = $2",
-        &[
-            lianxin_store::Param::Int(member_id),
-            lianxin_store::Param::Int(committee_id),
-        ],
-    )
-    .await?;
-    let (name, standing) = member.ok_or_else(archive_not_found)?;
+    let m = store::member(&mut conn.conn(), committee_id, member_id)
+        .await?
+        .ok_or_else(archive_not_found)?;
+    let (name, standing) = (m.name, m.is_standing);
     let rows = store::of_member(&mut conn.conn(), member_id, year).await?;
     let rules = RuleSet::parse(RuleSet::default_rules())
         .map_err(|e| crate::Error::internal(format!("default rules: {e:?}")))?;
@@ -204,18 +198,161 @@ pub async fn member_archive(
     let actor = g.actor();
     if actor.role == lianxin_domain::access::Role::Convenor {
         let mut conn = app.db.acquire().await?;
-        let same = lianxin_store::db::int(
-            &mut conn.conn(),
-            "SELECT COUNT(*) FROM members a JOIN members b ON a.sector_id = b.sector_id WHERE a.id = $1 AND b.id = $2",
-            &[
-                lianxin_store::Param::Int(member_id),
-                lianxin_store::Param::Int(actor.member_id.unwrap_or(0)),
-            ],
-        )
-        .await?;
-        if same == 0 {
+        let same =
+            store::same_sector(&mut conn.conn(), member_id, actor.member_id.unwrap_or(0)).await?;
+        if !same {
             return Err(archive_not_found());
         }
     }
     archive_of(app, g.committee_id(), member_id, year).await
+}
+
+/// One member's line in the year's ranking.
+#[derive(Debug, Clone)]
+pub struct Ranked {
+    pub member_id: i64,
+    pub name: String,
+    pub sector: String,
+    pub total_centi: i64,
+    pub tier: String,
+    pub passed: bool,
+    pub missing: usize,
+    /// Place in the committee and within the sector (ties share a place).
+    pub place: usize,
+    pub sector_place: usize,
+    /// Below the pass mark last year too.
+    pub twice_below: bool,
+}
+
+/// The year's ranking of every active member of the committee, best first, with the tier
+/// counts. Each total is the archive's total: both come from `scores_of_year`.
+pub struct Ranking {
+    pub year: i64,
+    pub rows: Vec<Ranked>,
+    pub tiers: Vec<(String, usize)>,
+}
+
+/// Every active member's score for a year: (member, score).
+async fn scores_of_year(
+    app: &App,
+    committee_id: i64,
+    year: i64,
+) -> Result<Vec<(store::MemberLine, lianxin_domain::scoring::Score)>> {
+    use lianxin_domain::scoring::{Entry, EntryRole, RuleSet, score};
+    let rules = RuleSet::parse(RuleSet::default_rules())
+        .map_err(|e| crate::Error::internal(format!("default rules: {e:?}")))?;
+    let mut conn = app.db.acquire().await?;
+    let members = store::members(&mut conn.conn(), committee_id).await?;
+    let rows = store::of_year(&mut conn.conn(), committee_id, year).await?;
+    let mut by_member: std::collections::HashMap<i64, Vec<Entry>> =
+        std::collections::HashMap::new();
+    for r in rows {
+        by_member.entry(r.member_id).or_default().push(Entry {
+            id: r.id,
+            kind: r.kind,
+            role: EntryRole::parse(&r.role).unwrap_or(EntryRole::Participant),
+            subject: r.subject,
+            joint_count: r.joint_count as u32,
+            joint_index: r.joint_index as u32,
+        });
+    }
+    Ok(members
+        .into_iter()
+        .map(|m| {
+            let s = score(
+                &rules,
+                by_member.get(&m.id).map(Vec::as_slice).unwrap_or(&[]),
+                m.is_standing,
+            );
+            (m, s)
+        })
+        .collect())
+}
+
+/// Places by total, best first; equal totals share a place.
+fn places(totals: &[i64]) -> Vec<usize> {
+    let mut out = Vec::with_capacity(totals.len());
+    for (i, t) in totals.iter().enumerate() {
+        out.push(if i > 0 && totals[i - 1] == *t {
+            out[i - 1]
+        } else {
+            i + 1
+        });
+    }
+    out
+}
+
+pub async fn ranking(
+    app: &App,
+    g: &lianxin_domain::access::Granted<lianxin_domain::access::ViewOrganisation>,
+    year: i64,
+) -> Result<Ranking> {
+    let mut scored = scores_of_year(app, g.committee_id(), year).await?;
+    // A sector convenor sees their own sector.
+    let actor = g.actor();
+    if actor.role == lianxin_domain::access::Role::Convenor {
+        let mut conn = app.db.acquire().await?;
+        let own = match actor.member_id {
+            Some(m) => store::member(&mut conn.conn(), g.committee_id(), m)
+                .await?
+                .map(|m| m.sector),
+            None => None,
+        };
+        scored.retain(|(m, _)| Some(&m.sector) == own.as_ref());
+    }
+    let last_year: std::collections::HashSet<i64> = scores_of_year(app, g.committee_id(), year - 1)
+        .await?
+        .into_iter()
+        .filter(|(_, s)| !s.passed)
+        .map(|(m, _)| m.id)
+        .collect();
+    scored.sort_by(|a, b| {
+        b.1.total_centi
+            .cmp(&a.1.total_centi)
+            .then(a.0.id.cmp(&b.0.id))
+    });
+    let totals: Vec<i64> = scored.iter().map(|(_, s)| s.total_centi).collect();
+    let committee_places = places(&totals);
+    let mut sector_places = vec![0; scored.len()];
+    let mut sectors: std::collections::BTreeMap<&str, Vec<usize>> =
+        std::collections::BTreeMap::new();
+    for (i, (m, _)) in scored.iter().enumerate() {
+        sectors.entry(m.sector.as_str()).or_default().push(i);
+    }
+    for idxs in sectors.values() {
+        let t: Vec<i64> = idxs.iter().map(|i| totals[*i]).collect();
+        for (i, p) in idxs.iter().zip(places(&t)) {
+            sector_places[*i] = p;
+        }
+    }
+    let rules =
+        lianxin_domain::scoring::RuleSet::parse(lianxin_domain::scoring::RuleSet::default_rules())
+            .map_err(|e| crate::Error::internal(format!("default rules: {e:?}")))?;
+    let tiers = rules
+        .tiers
+        .iter()
+        .map(|t| {
+            (
+                t.name.clone(),
+                scored.iter().filter(|(_, s)| s.tier == t.name).count(),
+            )
+        })
+        .collect();
+    let rows = scored
+        .into_iter()
+        .enumerate()
+        .map(|(i, (m, s))| Ranked {
+            twice_below: !s.passed && last_year.contains(&m.id),
+            member_id: m.id,
+            name: m.name,
+            sector: m.sector,
+            total_centi: s.total_centi,
+            tier: s.tier,
+            passed: s.passed,
+            missing: s.missing.len(),
+            place: committee_places[i],
+            sector_place: sector_places[i],
+        })
+        .collect();
+    Ok(Ranking { year, rows, tiers })
 }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::db::{Conn, Param, Result, all, opt_int, run};
+use crate::db::{Conn, Param, Result, all, int, opt, opt_int, run};
 
 pub struct NewEntry<'a> {
     pub committee_id: i64,
@@ -82,4 +82,50 @@ pub async fn clear(c: &mut Conn<'_>, year: Option<i64>) -> Result<u64> {
         Some(y) => run(c, "DELETE FROM duty_log WHERE year = $1", &[Param::Int(y)]).await,
         None => run(c, "DELETE FROM duty_log", &[]).await,
     }
+}
+
+/// A member as the ranking shows them.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MemberLine {
+    pub id: i64,
+    pub name: String,
+    pub sector: String,
+    pub is_standing: bool,
+}
+
+/// Every active member of the committee.
+pub async fn members(c: &mut Conn<'_>, committee_id: i64) -> Result<Vec<MemberLine>> {
+    all(
+        c,
+        "SELECT m.id, m.name, s.name AS sector, m.is_standing FROM members m JOIN sectors s ON s.id = m.sector_id \
+         WHERE m.committee_id = $1 AND m.status = 'active' ORDER BY m.id",
+        &[Param::Int(committee_id)],
+    )
+    .await
+}
+
+/// One member of the committee (any status).
+pub async fn member(
+    c: &mut Conn<'_>,
+    committee_id: i64,
+    member_id: i64,
+) -> Result<Option<MemberLine>> {
+    opt(
+        c,
+        "SELECT m.id, m.name, s.name AS sector, m.is_standing FROM members m JOIN sectors s ON s.id = m.sector_id \
+         WHERE m.id = $1 AND m.committee_id = $2",
+        &[Param::Int(member_id), Param::Int(committee_id)],
+    )
+    .await
+}
+
+/// Whether two members are of the same sector.
+pub async fn same_sector(c: &mut Conn<'_>, a: i64, b: i64) -> Result<bool> {
+    Ok(int(
+        c,
+        "SELECT COUNT(*) FROM members a JOIN members b ON a.sector_id = b.sector_id WHERE a.id = $1 AND b.id = $2",
+        &[Param::Int(a), Param::Int(b)],
+    )
+    .await?
+        > 0)
 }

@@ -10,7 +10,7 @@ use axum::response::Response;
 use axum::routing::get;
 use chrono::Datelike;
 use lianxin_domain::access::{JoinActivities, ViewOrganisation};
-use lianxin_service::duty::{self, Archive};
+use lianxin_service::duty::{self, Archive, Ranking};
 
 use super::opinions::{get_of, pairs_of};
 use super::workspace::id_of;
@@ -25,6 +25,7 @@ pub fn routes() -> Router<State> {
     Router::new()
         .route("/me/archive", get(mine))
         .route("/office/members/{id}/archive", get(member))
+        .route("/office/rankings", get(rankings))
 }
 
 #[derive(Template)]
@@ -109,5 +110,32 @@ async fn member(
         nav: Nav::for_auth(Some(&a)),
         a: archive,
         office: true,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "rankings.html")]
+struct RankingPage {
+    nav: Nav,
+    r: Ranking,
+}
+
+impl RankingPage {
+    fn points(&self, centi: &i64) -> String {
+        format_points(*centi)
+    }
+    fn below(&self) -> usize {
+        self.r.rows.iter().filter(|x| !x.passed).count()
+    }
+}
+
+/// The year's ranking within the committee and within each sector, the tier counts, and the
+/// members below the pass mark (a talk with their convenor; twice in a row flagged).
+async fn rankings(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuery) -> PageResult {
+    let g = a.actor.grant::<ViewOrganisation>()?;
+    let r = duty::ranking(&state.app, &g, year_of(q)?).await?;
+    Ok(page(&RankingPage {
+        nav: Nav::for_auth(Some(&a)),
+        r,
     }))
 }

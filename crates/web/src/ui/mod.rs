@@ -133,6 +133,9 @@ impl Nav {
         if actor.can::<OrganiseActivities>() {
             links.push(("/office/activities".into(), "会议活动".into()));
         }
+        if actor.can::<ViewOrganisation>() {
+            links.push(("/office/rankings".into(), "履职排名".into()));
+        }
         if actor.can::<ManageLibrary>() {
             links.push(("/office/library".into(), "知情明政".into()));
         }
