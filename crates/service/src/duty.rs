@@ -108,6 +108,8 @@ pub struct Archive {
     pub member_name: String,
     pub year: i64,
     pub rules_name: String,
+    /// The rules' categories: (code, name).
+    pub category_names: Vec<(String, String)>,
     /// (entry, points in hundredths, the rule's line) in time order.
     pub entries: Vec<Scored>,
     pub score: lianxin_domain::scoring::Score,
@@ -128,6 +130,16 @@ impl Archive {
     }
 }
 
+/// The default rules, parsed once (they are compiled in; a test proves them valid).
+fn default_rules() -> Result<&'static lianxin_domain::scoring::RuleSet> {
+    use lianxin_domain::scoring::RuleSet;
+    static RULES: std::sync::OnceLock<Option<RuleSet>> = std::sync::OnceLock::new();
+    RULES
+        .get_or_init(|| RuleSet::parse(RuleSet::default_rules()).ok())
+        .as_ref()
+        .ok_or_else(|| crate::Error::internal("the default scoring rules do not parse"))
+}
+
 fn archive_not_found() -> crate::Error {
     crate::Error::not_found("member.not_found", "未找到该委员")
 }
@@ -135,15 +147,14 @@ fn archive_not_found() -> crate::Error {
 /// The archive of `member_id` for `year`, scored by the default rules (a committee's own rule
 /// files come with the rest of issue 6). Who may see it is the caller's check.
 async fn archive_of(app: &App, committee_id: i64, member_id: i64, year: i64) -> Result<Archive> {
-    use lianxin_domain::scoring::{Entry, EntryRole, RuleSet, score};
+    use lianxin_domain::scoring::{Entry, EntryRole, score};
     let mut conn = app.db.acquire().await?;
     let m = store::member(&mut conn.conn(), committee_id, member_id)
         .await?
         .ok_or_else(archive_not_found)?;
     let (name, standing) = (m.name, m.is_standing);
     let rows = store::of_member(&mut conn.conn(), member_id, year).await?;
-    let rules = RuleSet::parse(RuleSet::default_rules())
-        .map_err(|e| crate::Error::internal(format!("default rules: {e:?}")))?;
+    let rules = default_rules()?;
     let entries: Vec<Entry> = rows
         .iter()
         .map(|r| Entry {
@@ -155,7 +166,7 @@ async fn archive_of(app: &App, committee_id: i64, member_id: i64, year: i64) -> 
             joint_index: r.joint_index as u32,
         })
         .collect();
-    let s = score(&rules, &entries, standing);
+    let s = score(rules, &entries, standing);
     let with_points = rows
         .into_iter()
         .map(|r| {
@@ -172,7 +183,12 @@ async fn archive_of(app: &App, committee_id: i64, member_id: i64, year: i64) -> 
         member_id,
         member_name: name,
         year,
-        rules_name: rules.name,
+        category_names: rules
+            .categories
+            .iter()
+            .map(|c| (c.code.clone(), c.name.clone()))
+            .collect(),
+        rules_name: rules.name.clone(),
         entries: with_points,
         score: s,
     })
@@ -238,9 +254,8 @@ async fn scores_of_year(
     committee_id: i64,
     year: i64,
 ) -> Result<Vec<(store::MemberLine, lianxin_domain::scoring::Score)>> {
-    use lianxin_domain::scoring::{Entry, EntryRole, RuleSet, score};
-    let rules = RuleSet::parse(RuleSet::default_rules())
-        .map_err(|e| crate::Error::internal(format!("default rules: {e:?}")))?;
+    use lianxin_domain::scoring::{Entry, EntryRole, score};
+    let rules = default_rules()?;
     let mut conn = app.db.acquire().await?;
     let members = store::members(&mut conn.conn(), committee_id).await?;
     let rows = store::of_year(&mut conn.conn(), committee_id, year).await?;
@@ -260,7 +275,7 @@ async fn scores_of_year(
         .into_iter()
         .map(|m| {
             let s = score(
-                &rules,
+                rules,
                 by_member.get(&m.id).map(Vec::as_slice).unwrap_or(&[]),
                 m.is_standing,
             );
@@ -325,9 +340,7 @@ pub async fn ranking(
             sector_places[*i] = p;
         }
     }
-    let rules =
-        lianxin_domain::scoring::RuleSet::parse(lianxin_domain::scoring::RuleSet::default_rules())
-            .map_err(|e| crate::Error::internal(format!("default rules: {e:?}")))?;
+    let rules = default_rules()?;
     let tiers = rules
         .tiers
         .iter()
