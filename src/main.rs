@@ -83,6 +83,28 @@ enum Command {
         #[command(subcommand)]
         action: DutyCmd,
     },
+    /// 报告
+    Report {
+        #[command(subcommand)]
+        what: ReportCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCmd {
+    /// 年度委员履职情况统计报告（向常委会报告）
+    Annual {
+        #[arg(long)]
+        year: i64,
+        /// pdf | xlsx | html
+        #[arg(long, default_value = "pdf")]
+        format: String,
+        /// 输出文件
+        #[arg(short = 'o', long)]
+        output: std::path::PathBuf,
+        #[arg(long)]
+        committee: Option<i64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -416,6 +438,38 @@ async fn run(cli: Cli) -> Result<()> {
                 Some(y) => println!("已重建 {y} 年的履职日志：{n} 条"),
                 None => println!("已重建履职日志：{n} 条"),
             }
+            Ok(())
+        }
+        Command::Report {
+            what:
+                ReportCmd::Annual {
+                    year,
+                    format,
+                    output,
+                    committee,
+                },
+        } => {
+            use lianxin_service::duty::annual::{self, Format};
+            let f =
+                Format::parse(&format).ok_or_else(|| anyhow!("报告格式应为 pdf、xlsx 或 html"))?;
+            let app = open(&c).await?;
+            let cid = committee_id(&app, committee).await?;
+            let bar = Progress::new("生成年度报告");
+            bar.show(0, 3);
+            lianxin_service::duty::catch_up(&app).await?;
+            bar.show(1, 3);
+            let report = annual::build(&app, cid, year).await?;
+            bar.show(2, 3);
+            let bytes = annual::render(report, f).await?;
+            std::fs::write(&output, &bytes)
+                .with_context(|| format!("无法写入 {}", output.display()))?;
+            bar.show(3, 3);
+            bar.finish();
+            println!(
+                "已生成 {year} 年度报告：{}（{} 字节）",
+                output.display(),
+                bytes.len()
+            );
             Ok(())
         }
         Command::Audit {

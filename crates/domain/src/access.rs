@@ -159,6 +159,14 @@ permission!(
     /// Publish documents to the policy library, mark required reading, see who has read it.
     ManageLibrary, "library.manage", [Admin, Office]);
 permission!(
+    /// The year of duty: scoring rules, closing the year, the duty menu, corrections to the
+    /// duty log, the annual report to the standing committee.
+    ManageDutyYear, "duty_year.manage", [Admin, Office]);
+permission!(
+    /// Confirm or reject members' self-reported offline work (a convenor: their sector's;
+    /// never one's own).
+    ConfirmDuty, "duty.confirm", [Admin, Office, Convenor]);
+permission!(
     /// Issue Open311 API keys.
     ManageOpen311, "open311.manage", [Admin, Office]);
 permission!(

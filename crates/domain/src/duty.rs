@@ -20,6 +20,47 @@ pub struct DutyEntry {
     pub subject: String,
     pub joint_count: u32,
     pub joint_index: u32,
+    /// For a correction: the event whose entry of this kind this one reverses (0: none).
+    pub reverses_event: i64,
+}
+
+/// What a member may report themselves for work done offline (with evidence, confirmed by
+/// the office before it counts). Meetings, proposals and reports are logged from the work
+/// itself and are not reported by hand.
+pub const SELF_REPORTABLE: &[&str] = &[
+    "activity.attended",
+    "inspection.attended",
+    "reception.held",
+    "service.volunteer",
+    "service.sustained",
+    "speech.written",
+    "reading.note",
+    "honour.national",
+    "honour.provincial",
+    "honour.prefecture",
+    "honour.city",
+];
+
+/// The entry kind as the static name the scoring rules know, if it is one.
+pub fn known_kind(kind: &str) -> Option<&'static str> {
+    crate::scoring::ENTRY_KINDS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(k, _)| *k)
+}
+
+/// Which of a member's entries are in force: a correction's reversing entry cancels the entry
+/// it names (same event, same kind), and neither counts. Entries are (event, kind, reverses).
+pub fn in_force<'a>(entries: &[(i64, &'a str, i64)]) -> Vec<bool> {
+    let reversed: std::collections::HashSet<(i64, &str)> = entries
+        .iter()
+        .filter(|(_, _, r)| *r != 0)
+        .map(|(_, k, r)| (*r, *k))
+        .collect();
+    entries
+        .iter()
+        .map(|(e, k, r)| *r == 0 && !reversed.contains(&(*e, *k)))
+        .collect()
 }
 
 fn one(member_id: i64, kind: &'static str, subject: String) -> DutyEntry {
@@ -30,6 +71,7 @@ fn one(member_id: i64, kind: &'static str, subject: String) -> DutyEntry {
         subject,
         joint_count: 0,
         joint_index: 0,
+        reverses_event: 0,
     }
 }
 
@@ -56,6 +98,7 @@ fn authored(payload: &Value, kind: &'static str, subject: String) -> Vec<DutyEnt
                 subject: subject.clone(),
                 joint_count: joint.len() as u32,
                 joint_index,
+                reverses_event: 0,
             })
         })
         .collect()
@@ -127,7 +170,26 @@ pub fn entries_of(
             .map(|m| vec![one(m, "service.volunteer", subject)])
             .unwrap_or_default(),
         "proposal.submitted" => authored(payload, "proposal.submitted", subject),
-        "proposal.accepted" => authored(payload, "proposal.accepted", subject),
+        "proposal.accepted" => {
+            let mut out = authored(payload, "proposal.accepted", subject.clone());
+            // Each accepted proposal after the first as first proposer earns a bonus; the
+            // count is in the event, so a replay gives the same answer.
+            if payload["lead_accepted_before"].as_i64().unwrap_or(0) > 0 {
+                out.extend(
+                    authored(payload, "proposal.extra_accepted", subject)
+                        .into_iter()
+                        .filter(|e| e.role == EntryRole::Lead),
+                );
+            }
+            out
+        }
+        "self_report.confirmed" => {
+            match (member, known_kind(payload["kind"].as_str().unwrap_or(""))) {
+                (Some(m), Some(k)) => vec![one(m, k, subject)],
+                _ => vec![],
+            }
+        }
+        "duty.corrected" => corrected(member, payload),
         "proposal.key" => authored(payload, "proposal.key", subject),
         "proposal.excellent" => authored(payload, "proposal.excellent", subject),
         "opinion.submitted" => authored(payload, "opinion.submitted", subject),
@@ -150,6 +212,44 @@ pub fn entries_of(
         },
         _ => vec![],
     }
+}
+
+/// A correction (`duty.corrected`): an entry reversing the one it names and, for an
+/// amendment, the entry that replaces it — never an edit in place.
+fn corrected(member: Option<i64>, payload: &Value) -> Vec<DutyEntry> {
+    let r = &payload["reverses"];
+    let (Some(m), Some(event), Some(kind), Some(role)) = (
+        member,
+        r["event_id"].as_i64(),
+        known_kind(r["kind"].as_str().unwrap_or("")),
+        EntryRole::parse(r["role"].as_str().unwrap_or("")),
+    ) else {
+        return vec![];
+    };
+    let subject = r["subject"].as_str().unwrap_or("").to_string();
+    let reversal = DutyEntry {
+        member_id: m,
+        kind,
+        role,
+        subject: subject.clone(),
+        joint_count: r["joint_count"].as_u64().unwrap_or(0) as u32,
+        joint_index: r["joint_index"].as_u64().unwrap_or(0) as u32,
+        reverses_event: event,
+    };
+    let a = &payload["amend"];
+    let amended = match (
+        known_kind(a["kind"].as_str().unwrap_or("")),
+        EntryRole::parse(a["role"].as_str().unwrap_or("")),
+    ) {
+        (Some(kind), Some(role)) => Some(DutyEntry {
+            kind,
+            role,
+            reverses_event: 0,
+            ..reversal.clone()
+        }),
+        _ => None,
+    };
+    std::iter::once(reversal).chain(amended).collect()
 }
 
 #[cfg(test)]
@@ -265,9 +365,64 @@ mod tests {
         );
     }
 
+    #[test]
+    fn corrections_reverse_and_amend_and_reversed_entries_drop_out() {
+        let es = entries_of(
+            "duty.corrected",
+            "duty_entry",
+            40,
+            &json!({"member_id": 3, "reverses": {"event_id": 17, "kind": "proposal.accepted", "role": "lead", "subject": "proposal:2"},
+                    "amend": {"kind": "proposal.accepted", "role": "joint"}}),
+        );
+        assert_eq!(es.len(), 2);
+        assert_eq!((es[0].reverses_event, es[0].role), (17, EntryRole::Lead));
+        assert_eq!((es[1].reverses_event, es[1].role), (0, EntryRole::Joint));
+        assert_eq!(es[1].subject, "proposal:2");
+        // The original (event 17), its reversal and the amendment: only the amendment counts.
+        let force = in_force(&[
+            (17, "proposal.accepted", 0),
+            (40, "proposal.accepted", 17),
+            (40, "proposal.accepted", 0),
+            (18, "proposal.accepted", 0),
+        ]);
+        assert_eq!(force, [false, false, true, true]);
+        let confirmed = entries_of(
+            "self_report.confirmed",
+            "self_report",
+            5,
+            &json!({"member_id": 3, "kind": "service.volunteer"}),
+        );
+        assert_eq!(kinds(&confirmed), [(3, "service.volunteer")]);
+        assert!(
+            entries_of(
+                "self_report.confirmed",
+                "self_report",
+                5,
+                &json!({"member_id": 3, "kind": "made.up"})
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_further_accepted_proposal_earns_the_lead_a_bonus() {
+        let p = json!({"lead_accepted_before": 1, "authors": [{"member_id": 1, "role": "lead"}, {"member_id": 2, "role": "joint"}]});
+        assert_eq!(
+            kinds(&entries_of("proposal.accepted", "proposal", 9, &p)),
+            [
+                (1, "proposal.accepted"),
+                (2, "proposal.accepted"),
+                (1, "proposal.extra_accepted")
+            ]
+        );
+    }
+
     /// Every kind this dictionary writes is one the scoring rules know.
     #[test]
     fn every_entry_kind_is_scorable() {
+        for k in SELF_REPORTABLE {
+            assert!(known_kind(k).is_some(), "{k}");
+        }
         let statuses = ["attended", "late", "left_early", "excused", "unexcused"];
         let kinds_ = [
             "plenary",

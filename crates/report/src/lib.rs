@@ -2,10 +2,15 @@
 //! `fonts-noto-cjk`. Kept in a crate of its own because typst is the heaviest dependency:
 //! editing the web or domain code does not rebuild it.
 //!
+//! Also the workbooks and HTML of the annual report, which share its data model.
+//!
 //! Data reaches a template only as JSON through `sys.inputs`, never pasted into markup, so
 //! whatever people typed (`#`, `*`, `<script>`) is printed as text and cannot run as typst.
 
+mod annual;
 mod world;
+
+pub use annual::{Annual, Cell, Chart, Section, annual_html, annual_pdf, annual_xlsx};
 
 pub use world::{Fonts, font_dirs};
 

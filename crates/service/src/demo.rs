@@ -358,6 +358,7 @@ pub async fn load(app: &App) -> Result<Loaded> {
         add_user(app, &g, &input, true).await?;
     }
     crate::demo_activities::load(app, cid, &member_ids, members[13].0).await?;
+    crate::demo_duty::load(app, cid).await?;
     Ok(Loaded {
         committee_id: cid,
         created: true,

@@ -88,6 +88,10 @@ fn leaves_organisation(kind: &str) -> bool {
         || kind.starts_with("leave.")
         || kind.starts_with("reading.")
         || kind.starts_with("policy.")
+        || kind.starts_with("self_report.")
+        || kind.starts_with("duty_report.")
+        || kind.starts_with("duty_menu.")
+        || kind.starts_with("duty.")
         || matches!(
             kind,
             "user.logged_in" | "user.logged_out" | "member.phone_viewed" | "member.roster_exported"

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod demo_activities;
 pub mod demo_concerns;
 pub mod demo_direct;
+pub mod demo_duty;
 pub mod duty;
 pub mod error;
 pub mod events;

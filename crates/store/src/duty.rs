@@ -16,6 +16,7 @@ pub struct NewEntry<'a> {
     pub event_id: i64,
     pub attested_by: Option<i64>,
     pub occurred_at: DateTime<Utc>,
+    pub reverses_event: i64,
 }
 
 /// Add an entry once: a second delivery of the same event changes nothing, and a member who
@@ -24,9 +25,9 @@ pub async fn add(c: &mut Conn<'_>, e: &NewEntry<'_>) -> Result<bool> {
     Ok(run(
         c,
         "INSERT INTO duty_log (committee_id, member_id, year, kind, role, subject, joint_count, joint_index, event_id, \
-         attested_by, occurred_at) \
-         SELECT $1, id, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM members WHERE id = $11 AND committee_id = $1 \
-         ON CONFLICT (event_id, member_id, kind) DO NOTHING",
+         attested_by, occurred_at, reverses_event) \
+         SELECT $1, id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12 FROM members WHERE id = $11 AND committee_id = $1 \
+         ON CONFLICT (event_id, member_id, kind, reverses_event) DO NOTHING",
         &[
             Param::Int(e.committee_id),
             Param::Int(e.year),
@@ -39,6 +40,7 @@ pub async fn add(c: &mut Conn<'_>, e: &NewEntry<'_>) -> Result<bool> {
             opt_int(e.attested_by),
             Param::Time(e.occurred_at),
             Param::Int(e.member_id),
+            Param::Int(e.reverses_event),
         ],
     )
     .await?
@@ -58,14 +60,22 @@ pub struct EntryRow {
     pub event_id: i64,
     pub attested_by: Option<i64>,
     pub occurred_at: DateTime<Utc>,
+    pub reverses_event: i64,
 }
 
-const COLS: &str = "id, member_id, year, kind, role, subject, joint_count, joint_index, event_id, attested_by, occurred_at";
+const COLS: &str = "id, member_id, year, kind, role, subject, joint_count, joint_index, event_id, attested_by, \
+                    occurred_at, reverses_event";
 
 /// A member's entries of a year, oldest first.
 pub async fn of_member(c: &mut Conn<'_>, member_id: i64, year: i64) -> Result<Vec<EntryRow>> {
     let q = format!("SELECT {COLS} FROM duty_log WHERE member_id = $1 AND year = $2 ORDER BY id");
     all(c, &q, &[Param::Int(member_id), Param::Int(year)]).await
+}
+
+/// One entry of the committee, for a correction.
+pub async fn entry(c: &mut Conn<'_>, committee_id: i64, id: i64) -> Result<Option<EntryRow>> {
+    let q = format!("SELECT {COLS} FROM duty_log WHERE id = $1 AND committee_id = $2");
+    opt(c, &q, &[Param::Int(id), Param::Int(committee_id)]).await
 }
 
 /// Every entry of a committee's year, by member then id.

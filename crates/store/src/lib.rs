@@ -7,14 +7,17 @@
 
 pub mod accounts;
 pub mod activities;
+pub mod annual;
 pub mod concerns;
 pub mod db;
 pub mod duty;
+pub mod duty_menu;
 pub mod journal;
 pub mod library;
 pub mod opinions;
 pub mod proposals;
 pub mod records;
+pub mod scoring_rules;
 pub mod stats;
 pub mod studios;
 

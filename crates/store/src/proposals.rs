@@ -175,6 +175,24 @@ pub async fn next_number(c: &mut Conn<'_>, committee_id: i64, year: i64) -> Resu
     int(c, q, &[Param::Int(committee_id), Param::Int(year)]).await
 }
 
+/// How many other proposals of the year with this member as first proposer were accepted
+/// (have a number): the bonus for each further accepted proposal depends on it.
+pub async fn accepted_as_lead(c: &mut Conn<'_>, row: &ProposalRow) -> Result<i64> {
+    let q = "SELECT COUNT(*) FROM proposals WHERE committee_id = $1 AND year = $2 AND member_id = $3 \
+             AND number IS NOT NULL AND id <> $4";
+    int(
+        c,
+        q,
+        &[
+            Param::Int(row.committee_id),
+            Param::Int(row.year),
+            Param::Int(row.member_id),
+            Param::Int(row.id),
+        ],
+    )
+    .await
+}
+
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct SignerRow {
     pub member_id: i64,

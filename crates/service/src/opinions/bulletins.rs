@@ -94,7 +94,7 @@ pub async fn list(app: &App, g: &Granted<ReviewOpinionReports>) -> Result<Vec<Bu
 }
 
 /// The fonts are large: read them once per process, on the first PDF.
-fn fonts() -> Result<&'static Fonts> {
+pub(crate) fn fonts() -> Result<&'static Fonts> {
     static FONTS: OnceLock<std::result::Result<Fonts, String>> = OnceLock::new();
     FONTS
         .get_or_init(|| Fonts::load().map_err(|e| e.to_string()))

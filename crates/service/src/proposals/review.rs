@@ -53,11 +53,12 @@ pub async fn accept(
     l.row.internal = internal;
     l.row.reviewed_at = Some(now());
     let label = rules::number_label(l.row.year as i32, number);
+    let before = store::accepted_as_lead(&mut tx.conn(), &l.row).await?;
     l.finish(
         tx,
         g.actor(),
         "proposal.accepted",
-        json!({"number": number, "label": label, "category": category}),
+        json!({"number": number, "label": label, "category": category, "lead_accepted_before": before}),
     )
     .await
 }

@@ -14,7 +14,7 @@ use lianxin_service::duty::{self, Archive, Ranking};
 
 use super::opinions::{get_of, pairs_of};
 use super::workspace::id_of;
-use super::{Nav, filters, page};
+use super::{Nav, download, filters, page};
 use crate::State;
 use crate::error::PageError;
 use crate::session::PageAuth;
@@ -24,7 +24,9 @@ type PageResult = Result<Response, PageError>;
 pub fn routes() -> Router<State> {
     Router::new()
         .route("/me/archive", get(mine))
+        .route("/me/archive.pdf", get(mine_pdf))
         .route("/office/members/{id}/archive", get(member))
+        .route("/office/members/{id}/archive.pdf", get(member_pdf))
         .route("/office/rankings", get(rankings))
 }
 
@@ -34,25 +36,29 @@ struct ArchivePage {
     nav: Nav,
     a: Archive,
     office: bool,
+    /// May correct entries (the office).
+    manage: bool,
 }
 
 impl ArchivePage {
+    fn kinds(&self) -> &'static [(&'static str, &'static str)] {
+        lianxin_domain::scoring::ENTRY_KINDS
+    }
+    fn pdf_link(&self) -> String {
+        if self.office {
+            format!(
+                "/office/members/{}/archive.pdf?year={}",
+                self.a.member_id, self.a.year
+            )
+        } else {
+            format!("/me/archive.pdf?year={}", self.a.year)
+        }
+    }
     fn points(&self, centi: &i64) -> String {
         format_points(*centi)
     }
-    fn total(&self) -> String {
-        format_points(self.a.score.total_centi)
-    }
     fn category_name(&self, code: &str) -> String {
-        lianxin_domain::scoring::RuleSet::parse(lianxin_domain::scoring::RuleSet::default_rules())
-            .ok()
-            .and_then(|r| {
-                r.categories
-                    .into_iter()
-                    .find(|c| c.code == code)
-                    .map(|c| c.name)
-            })
-            .unwrap_or_else(|| code.to_string())
+        self.a.category_name(code)
     }
     /// Where an entry's source is, for whoever is looking.
     fn source(&self, subject: &str) -> String {
@@ -71,7 +77,7 @@ impl ArchivePage {
     }
 }
 
-fn format_points(centi: i64) -> String {
+pub(super) fn format_points(centi: i64) -> String {
     if centi % 100 == 0 {
         format!("{}", centi / 100)
     } else {
@@ -79,7 +85,7 @@ fn format_points(centi: i64) -> String {
     }
 }
 
-fn year_of(q: Option<String>) -> Result<i64, PageError> {
+pub(super) fn year_of(q: Option<String>) -> Result<i64, PageError> {
     let q = pairs_of(q)?;
     let this = i64::from(lianxin_service::opinions::bulletins::china(chrono::Utc::now()).year());
     Ok(get_of(&q, "year")
@@ -95,7 +101,30 @@ async fn mine(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuery) 
         nav: Nav::for_auth(Some(&a)),
         a: archive,
         office: false,
+        manage: false,
     }))
+}
+
+/// The archive as a PDF download.
+async fn archive_download(archive: Archive) -> PageResult {
+    let name = format!("archive-{}-{}.pdf", archive.member_id, archive.year);
+    let bytes = duty::annual::archive_pdf(archive).await?;
+    Ok(download(&name, "application/pdf", bytes, "archive.pdf"))
+}
+
+async fn mine_pdf(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuery) -> PageResult {
+    let g = a.actor.grant::<JoinActivities>()?;
+    archive_download(duty::my_archive(&state.app, &g, year_of(q)?).await?).await
+}
+
+async fn member_pdf(
+    S(state): S<State>,
+    PageAuth(a): PageAuth,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> PageResult {
+    let g = a.actor.grant::<ViewOrganisation>()?;
+    archive_download(duty::member_archive(&state.app, &g, id_of(&id)?, year_of(q)?).await?).await
 }
 
 async fn member(
@@ -110,6 +139,7 @@ async fn member(
         nav: Nav::for_auth(Some(&a)),
         a: archive,
         office: true,
+        manage: a.actor.can::<lianxin_domain::access::ManageDutyYear>(),
     }))
 }
 
@@ -118,6 +148,8 @@ async fn member(
 struct RankingPage {
     nav: Nav,
     r: Ranking,
+    /// May download the annual report.
+    manage: bool,
 }
 
 impl RankingPage {
@@ -137,5 +169,6 @@ async fn rankings(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQue
     Ok(page(&RankingPage {
         nav: Nav::for_auth(Some(&a)),
         r,
+        manage: a.actor.can::<lianxin_domain::access::ManageDutyYear>(),
     }))
 }

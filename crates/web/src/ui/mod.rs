@@ -5,6 +5,8 @@ pub mod account;
 pub mod activities;
 pub mod archive;
 pub mod concerns;
+pub mod duty_member;
+pub mod duty_year;
 pub mod forms;
 pub mod library;
 pub mod office;
@@ -20,8 +22,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use lianxin_domain::access::{
-    AnswerConcerns, DraftProposals, HandleAssignments, HandleConcerns, JoinActivities,
-    ManageLibrary, ManageOpen311, ManageProposals, ManageUsers, OrganiseActivities,
+    AnswerConcerns, ConfirmDuty, DraftProposals, HandleAssignments, HandleConcerns, JoinActivities,
+    ManageDutyYear, ManageLibrary, ManageOpen311, ManageProposals, ManageUsers, OrganiseActivities,
     ReviewOpinionReports, Role, ViewAudit, ViewOrganisation,
 };
 use qrcode::QrCode;
@@ -40,6 +42,8 @@ pub fn routes() -> Router<State> {
         .merge(proposals::routes())
         .merge(activities::routes())
         .merge(archive::routes())
+        .merge(duty_year::routes())
+        .merge(duty_member::routes())
         .merge(library::routes())
         .merge(account::routes())
         .merge(office_concerns::routes())
@@ -135,6 +139,14 @@ impl Nav {
         }
         if actor.can::<ViewOrganisation>() {
             links.push(("/office/rankings".into(), "履职排名".into()));
+            links.push(("/office/duty-reports".into(), "述职报告".into()));
+        }
+        if actor.can::<ManageDutyYear>() {
+            links.push(("/office/scoring".into(), "评分规则".into()));
+            links.push(("/office/duty-menu".into(), "履职菜单".into()));
+        }
+        if actor.can::<ConfirmDuty>() {
+            links.push(("/office/self-reports".into(), "履职补报".into()));
         }
         if actor.can::<ManageLibrary>() {
             links.push(("/office/library".into(), "知情明政".into()));
@@ -145,6 +157,7 @@ impl Nav {
         if actor.member_id.is_some() {
             links.push(("/me".into(), "我的履职".into()));
             links.push(("/me/archive".into(), "履职档案".into()));
+            links.push(("/me/duty".into(), "履职菜单".into()));
         }
         if actor.member_id.is_some() && actor.can::<AnswerConcerns>() {
             links.push(("/me/concerns".into(), "诉求办理".into()));

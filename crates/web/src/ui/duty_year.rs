@@ -1,0 +1,341 @@
+//! The office's year of duty: the scoring rules of each year (edited or uploaded, errors by
+//! line, closing the year), the duty menu, members' self-reports to confirm, corrections to
+//! the duty log, the members' duty reports and the annual report to the standing committee.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State as S};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use lianxin_domain::access::{ConfirmDuty, ManageDutyYear, ViewOrganisation};
+use lianxin_service::duty::annual::{self, Format};
+use lianxin_service::duty::menu::{self, CONFIRMERS, ItemInput, MenuView};
+use lianxin_service::duty::offline::{self, CorrectionInput};
+use lianxin_service::duty::rules::{self, RulesView};
+use lianxin_service::duty::statement::{self, StatementLine};
+use lianxin_service::store::duty_menu::SelfReportRow;
+
+use super::archive::year_of;
+use super::opinions::{get_of, pairs_of};
+use super::workspace::id_of;
+use super::{Nav, after_step, download, filters, page};
+use crate::error::PageError;
+use crate::session::{Auth, CsrfForm, CsrfMultipart, PageAuth};
+use crate::{State, UPLOAD_LIMIT};
+
+type PageResult = Result<Response, PageError>;
+
+pub fn routes() -> Router<State> {
+    Router::new()
+        .route(
+            "/office/scoring",
+            get(scoring)
+                .post(save_rules)
+                .layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
+        .route("/office/scoring/close", post(close_year))
+        .route("/office/duty-menu", get(duty_menu).post(add_item))
+        .route("/office/duty-menu/publish", post(publish_menu))
+        .route("/office/self-reports", get(self_reports))
+        .route("/office/self-reports/{id}/decide", post(decide))
+        .route("/office/self-reports/{id}/evidence", get(evidence))
+        .route("/office/duty/entries/{id}/correct", post(correct))
+        .route("/office/duty-reports", get(duty_reports))
+        .route("/office/annual-report", get(annual_report))
+}
+
+/// The year a form is about: its `year` field, checked like the query's.
+fn form_year(v: Option<&str>) -> Result<i64, PageError> {
+    year_of(v.map(|y| format!("year={y}")))
+}
+
+#[derive(Template)]
+#[template(path = "scoring.html")]
+struct ScoringPage {
+    nav: Nav,
+    v: RulesView,
+    errors: Vec<String>,
+    saved: bool,
+}
+
+async fn scoring_page(
+    state: &State,
+    a: &Auth,
+    year: i64,
+    typed: Option<String>,
+    errors: Vec<String>,
+    saved: bool,
+) -> PageResult {
+    let g = a.actor.grant::<ManageDutyYear>()?;
+    let mut v = rules::view(&state.app, &g, year).await?;
+    if let Some(t) = typed {
+        v.source = t;
+    }
+    let status = if errors.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut r = page(&ScoringPage {
+        nav: Nav::for_auth(Some(a)),
+        v,
+        errors,
+        saved,
+    });
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+async fn scoring(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuery) -> PageResult {
+    let saved = q.as_deref().is_some_and(|q| q.contains("saved"));
+    scoring_page(&state, &a, year_of(q)?, None, vec![], saved).await
+}
+
+/// Save the rules typed in the editor, or the uploaded file when one is given. Every error
+/// is listed with its line and nothing is saved.
+async fn save_rules(S(state): S<State>, m: CsrfMultipart) -> PageResult {
+    let g = m.auth.actor.grant::<ManageDutyYear>()?;
+    let field = |k: &str| {
+        m.fields
+            .iter()
+            .find(|(x, _)| x == k)
+            .map(|(_, v)| v.as_str())
+    };
+    let year = form_year(field("year"))?;
+    let source = match m
+        .files
+        .iter()
+        .find(|(n, _, b)| n == "file" && !b.is_empty())
+    {
+        Some((_, _, bytes)) => String::from_utf8_lossy(bytes).into_owned(),
+        None => field("source").unwrap_or("").to_string(),
+    };
+    match rules::save(&state.app, &g, year, &source).await {
+        Ok(()) => Ok(Redirect::to(&format!("/office/scoring?year={year}&saved=1")).into_response()),
+        Err(lianxin_service::Error::Invalid(e)) => {
+            let errors = e.0.into_iter().map(|f| f.message).collect();
+            let mut r = scoring_page(&state, &m.auth, year, Some(source), errors, false).await?;
+            r.headers_mut().insert(
+                "x-lianxin-error",
+                axum::http::HeaderValue::from_static("scoring.invalid_rules"),
+            );
+            Ok(r)
+        }
+        Err(e) => {
+            after_step(Err(e), String::new(), |msg| {
+                scoring_page(&state, &m.auth, year, Some(source), vec![msg], false)
+            })
+            .await
+        }
+    }
+}
+
+async fn close_year(S(state): S<State>, f: CsrfForm) -> PageResult {
+    let g = f.auth.actor.grant::<ManageDutyYear>()?;
+    let year = form_year(f.form.get("year"))?;
+    let r = rules::close(&state.app, &g, year).await.map(|_| ());
+    after_step(r, format!("/office/scoring?year={year}&saved=1"), |msg| {
+        scoring_page(&state, &f.auth, year, None, vec![msg], false)
+    })
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "duty_menu.html")]
+struct MenuPage {
+    nav: Nav,
+    m: MenuView,
+    error: String,
+    saved: bool,
+}
+
+impl MenuPage {
+    fn kinds(&self) -> &'static [(&'static str, &'static str)] {
+        lianxin_domain::scoring::ENTRY_KINDS
+    }
+    fn confirmers(&self) -> &'static [(&'static str, &'static str)] {
+        CONFIRMERS
+    }
+    fn kind_label(&self, k: &str) -> &'static str {
+        lianxin_domain::scoring::entry_label(k)
+    }
+    fn confirmer_label(&self, c: &str) -> &'static str {
+        menu::confirmer_label(c)
+    }
+}
+
+async fn menu_page(state: &State, a: &Auth, year: i64, error: String, saved: bool) -> PageResult {
+    let g = a.actor.grant::<ManageDutyYear>()?;
+    let m = menu::office_menu(&state.app, &g, year).await?;
+    Ok(page(&MenuPage {
+        nav: Nav::for_auth(Some(a)),
+        m,
+        error,
+        saved,
+    }))
+}
+
+async fn duty_menu(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuery) -> PageResult {
+    let saved = q.as_deref().is_some_and(|q| q.contains("saved"));
+    menu_page(&state, &a, year_of(q)?, String::new(), saved).await
+}
+
+async fn add_item(S(state): S<State>, f: CsrfForm) -> PageResult {
+    let g = f.auth.actor.grant::<ManageDutyYear>()?;
+    let year = form_year(f.form.get("year"))?;
+    let get = |k: &str| f.form.get(k).unwrap_or("");
+    let i = ItemInput {
+        kind: get("kind"),
+        title: get("title"),
+        description: get("description"),
+        evidence: get("evidence"),
+        confirmer: get("confirmer"),
+        places: get("places"),
+    };
+    let r = menu::add_item(&state.app, &g, year, &i).await.map(|_| ());
+    after_step(r, format!("/office/duty-menu?year={year}&saved=1"), |msg| {
+        menu_page(&state, &f.auth, year, msg, false)
+    })
+    .await
+}
+
+async fn publish_menu(S(state): S<State>, f: CsrfForm) -> PageResult {
+    let g = f.auth.actor.grant::<ManageDutyYear>()?;
+    let year = form_year(f.form.get("year"))?;
+    let r = menu::publish(&state.app, &g, year).await;
+    after_step(r, format!("/office/duty-menu?year={year}&saved=1"), |msg| {
+        menu_page(&state, &f.auth, year, msg, false)
+    })
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "self_reports.html")]
+struct ReportsPage {
+    nav: Nav,
+    reports: Vec<SelfReportRow>,
+    error: String,
+}
+
+impl ReportsPage {
+    fn kind_label(&self, k: &str) -> &'static str {
+        lianxin_domain::scoring::entry_label(k)
+    }
+    fn pending(&self) -> usize {
+        self.reports
+            .iter()
+            .filter(|r| r.status == "pending")
+            .count()
+    }
+}
+
+async fn reports_page(state: &State, a: &Auth, error: String) -> PageResult {
+    let g = a.actor.grant::<ConfirmDuty>()?;
+    let reports = offline::queue(&state.app, &g).await?;
+    Ok(page(&ReportsPage {
+        nav: Nav::for_auth(Some(a)),
+        reports,
+        error,
+    }))
+}
+
+async fn self_reports(S(state): S<State>, PageAuth(a): PageAuth) -> PageResult {
+    reports_page(&state, &a, String::new()).await
+}
+
+async fn decide(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+    let g = f.auth.actor.grant::<ConfirmDuty>()?;
+    let confirm = f.form.get("decision") == Some("confirm");
+    let r = offline::decide(
+        &state.app,
+        &g,
+        id_of(&id)?,
+        confirm,
+        f.form.get("reason").unwrap_or(""),
+    )
+    .await;
+    after_step(r, "/office/self-reports".into(), |msg| {
+        reports_page(&state, &f.auth, msg)
+    })
+    .await
+}
+
+async fn evidence(S(state): S<State>, PageAuth(a): PageAuth, Path(id): Path<String>) -> PageResult {
+    let g = a.actor.grant::<ConfirmDuty>()?;
+    let (name, mime, bytes) = offline::evidence(&state.app, &g, id_of(&id)?).await?;
+    Ok(download(&name, &mime, bytes, "evidence"))
+}
+
+/// A correction from the member's archive, back to the archive.
+async fn correct(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+    let g = f.auth.actor.grant::<ManageDutyYear>()?;
+    let get = |k: &str| f.form.get(k).unwrap_or("");
+    let i = CorrectionInput {
+        action: get("action"),
+        kind: get("kind"),
+        role: get("role"),
+        reason: get("reason"),
+    };
+    let member = offline::correct(&state.app, &g, id_of(&id)?, &i).await?;
+    Ok(Redirect::to(&format!("/office/members/{member}/archive")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "duty_reports.html")]
+struct DutyReportsPage {
+    nav: Nav,
+    year: i64,
+    lines: Vec<StatementLine>,
+}
+
+impl DutyReportsPage {
+    fn missing_standing(&self) -> usize {
+        self.lines
+            .iter()
+            .filter(|l| l.standing && !l.submitted())
+            .count()
+    }
+    fn submitted(&self) -> usize {
+        self.lines.iter().filter(|l| l.submitted()).count()
+    }
+}
+
+async fn duty_reports(
+    S(state): S<State>,
+    PageAuth(a): PageAuth,
+    RawQuery(q): RawQuery,
+) -> PageResult {
+    let g = a.actor.grant::<ViewOrganisation>()?;
+    let year = year_of(q)?;
+    let lines = statement::all(&state.app, &g, year).await?;
+    Ok(page(&DutyReportsPage {
+        nav: Nav::for_auth(Some(&a)),
+        year,
+        lines,
+    }))
+}
+
+/// The annual report as a file: `?year=2026&format=pdf|xlsx|html`.
+async fn annual_report(
+    S(state): S<State>,
+    PageAuth(a): PageAuth,
+    RawQuery(q): RawQuery,
+) -> PageResult {
+    let g = a.actor.grant::<ManageDutyYear>()?;
+    let pairs = pairs_of(q.clone())?;
+    let format = Format::parse(get_of(&pairs, "format").unwrap_or("pdf")).ok_or_else(|| {
+        PageError(lianxin_service::Error::not_found(
+            "report.unknown_format",
+            "报告格式应为 pdf、xlsx 或 html",
+        ))
+    })?;
+    let year = year_of(q)?;
+    let (mime, ext) = (format.mime(), format.extension());
+    let bytes = annual::download(&state.app, &g, year, format).await?;
+    Ok(download(
+        &format!("annual-report-{year}.{ext}"),
+        mime,
+        bytes,
+        "annual-report",
+    ))
+}
