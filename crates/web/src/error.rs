@@ -127,7 +127,7 @@ impl IntoResponse for PageError {
             return axum::response::Redirect::to("/login").into_response();
         }
         let status = status_of(&self.0);
-        let (_, message, _) = describe(&self.0);
+        let (code, message, _) = describe(&self.0);
         let title = match status {
             StatusCode::NOT_FOUND => "页面不存在",
             StatusCode::FORBIDDEN => "没有权限",
@@ -137,6 +137,13 @@ impl IntoResponse for PageError {
         };
         let mut res = (status, crate::ui::render_error(title, &message)).into_response();
         retry_after(&self.0, &mut res);
+        // The stable code for machines, as on a refused form (never for internal errors,
+        // whose code says nothing a caller can act on).
+        if !matches!(self.0, Error::Internal(_))
+            && let Ok(v) = axum::http::HeaderValue::from_str(&code)
+        {
+            res.headers_mut().insert("x-lianxin-error", v);
+        }
         res
     }
 }

@@ -1,0 +1,922 @@
+//! The year of duty (issue 6) on SQLite and PostgreSQL: scoring rules per year checked line by
+//! line and frozen with the scores when the year is closed; a year without rules; offline work
+//! reported with evidence and confirmed by someone else; corrections as reversing entries; the
+//! duty menu with sign-up; the duty report; the annual report; and the same total everywhere.
+
+mod common;
+
+use chrono::{Datelike, Utc};
+use common::{TestApp, text};
+use lianxin_domain::access::{ManageDutyYear, ViewOrganisation, system_actor};
+use lianxin_domain::scoring::RuleSet;
+use lianxin_service::duty::{self, annual, rules, scores};
+use lianxin_store::db::{Param, int};
+
+fn year() -> i64 {
+    i64::from((Utc::now() + chrono::Duration::hours(8)).year())
+}
+
+fn today() -> String {
+    (Utc::now() + chrono::Duration::hours(8))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// The 1-based line of the first line containing `needle`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .map(|i| i + 1)
+        .unwrap_or_else(|| panic!("{needle} not in the rules"))
+}
+
+async fn member_of(t: &TestApp, username: &str) -> i64 {
+    let mut conn = t.app.db.acquire().await.unwrap();
+    lianxin_store::accounts::user_by_username(&mut conn.conn(), username)
+        .await
+        .unwrap()
+        .unwrap()
+        .member_id
+        .unwrap()
+}
+
+async fn stored_rules(t: &TestApp, y: i64) -> String {
+    let mut conn = t.app.db.acquire().await.unwrap();
+    lianxin_store::scoring_rules::of_year(&mut conn.conn(), 1, y)
+        .await
+        .unwrap()
+        .map(|r| r.source)
+        .unwrap_or_default()
+}
+
+/// Post a multipart form from one of our pages, with its CSRF token and optionally a file.
+async fn post_multipart(
+    t: &TestApp,
+    c: &reqwest::Client,
+    page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &str, Vec<u8>)>,
+) -> reqwest::Response {
+    let (_, html) = text(c, t, page).await;
+    let mut form = reqwest::multipart::Form::new().text("_csrf", common::hidden(&html, "_csrf"));
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    if let Some((field, name, bytes)) = file {
+        form = form.part(
+            field.to_string(),
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+        );
+    }
+    c.post(t.url(action)).multipart(form).send().await.unwrap()
+}
+
+/// The stable error code a refused step carries beside its Chinese message.
+fn code(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("x-lianxin-error")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+both_demo!(
+    rule_files_are_checked_by_line_and_a_closed_year_is_frozen,
+    |t| {
+        let y = year();
+        let office = t.signed_in("office").await;
+        let page = format!("/office/scoring?year={y}");
+        let (s, html) = text(&office, &t, &page).await;
+        assert_eq!(s, 200);
+        assert!(
+            html.contains("履职积分默认规则"),
+            "the year's rules are shown"
+        );
+        let default = RuleSet::default_rules();
+
+        // Each bad file: refused with the line of the problem, and nothing saved.
+        let syntax = default.replacen("pass = 60", "pass = = 60", 1);
+        let unknown = default.replacen(
+            "entry = \"plenary.attended\"",
+            "entry = \"plenary.napping\"",
+            1,
+        );
+        let negative = default.replacen("cap = 50", "cap = -50", 1);
+        let tiny_cap = default.replacen("cap = 10 ", "cap = 0.5 ", 1);
+        let cases = [
+            (&syntax, Some(line_of(&syntax, "pass = = 60"))),
+            (&unknown, Some(line_of(&unknown, "plenary.napping"))),
+            (&negative, Some(line_of(&negative, "cap = -50"))),
+            (&tiny_cap, None),
+        ];
+        for (source, line) in cases {
+            let r = post_multipart(
+                &t,
+                &office,
+                &page,
+                "/office/scoring",
+                &[("year", &y.to_string()), ("source", source)],
+                None,
+            )
+            .await;
+            assert_eq!(r.status(), 422);
+            assert_eq!(code(&r), "scoring.invalid_rules");
+            let body = r.text().await.unwrap();
+            assert!(body.contains("未保存"), "{body}");
+            match line {
+                Some(l) => assert!(body.contains(&format!("第 {l} 行")), "line {l}: {body}"),
+                None => assert!(
+                    body.contains("超过"),
+                    "a cap below one item's points: {body}"
+                ),
+            }
+            assert_eq!(stored_rules(&t, y).await, default, "nothing saved");
+        }
+
+        // A good file, uploaded: saved, and the archive scores by it.
+        let ours = default.replacen(
+            "name = \"履职积分默认规则",
+            "name = \"江川市政协委员履职积分办法",
+            1,
+        );
+        let r = post_multipart(
+            &t,
+            &office,
+            &page,
+            "/office/scoring",
+            &[("year", &y.to_string()), ("source", "")],
+            Some(("file", "rules.toml", ours.clone().into_bytes())),
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(stored_rules(&t, y).await, ours);
+        let member = t.signed_in("member").await;
+        assert!(
+            text(&member, &t, "/me/archive")
+                .await
+                .1
+                .contains("江川市政协委员履职积分办法")
+        );
+
+        // Close the year: every member's score is kept, and nothing changes it afterwards.
+        let r = t
+            .post_form(
+                &office,
+                &page,
+                "/office/scoring/close",
+                &[("year", &y.to_string())],
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let frozen: Vec<(i64, i64)> = {
+            let mut conn = t.app.db.acquire().await.unwrap();
+            lianxin_store::scoring_rules::snapshots(&mut conn.conn(), 1, y)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|s| (s.member_id, s.total_centi))
+                .collect()
+        };
+        let active = {
+            let mut conn = t.app.db.acquire().await.unwrap();
+            lianxin_store::duty::members(&mut conn.conn(), 1)
+                .await
+                .unwrap()
+                .len()
+        };
+        assert_eq!(frozen.len(), active, "every active member's score is kept");
+        let ranked = |t: &TestApp| {
+            let app = t.app.clone();
+            async move {
+                let mut conn = app.db.acquire().await.unwrap();
+                let mut v: Vec<(i64, i64)> = scores::ranking_of(&mut conn.conn(), 1, y)
+                    .await
+                    .unwrap()
+                    .rows
+                    .into_iter()
+                    .map(|r| (r.member_id, r.total_centi))
+                    .collect();
+                v.sort();
+                v
+            }
+        };
+        assert_eq!(ranked(&t).await, frozen);
+        // Work logged after the close does not move the frozen scores.
+        let consultation = {
+            let mut conn = t.app.db.acquire().await.unwrap();
+            int(
+                &mut conn.conn(),
+                "SELECT id FROM activities WHERE title = $1",
+                &[Param::Text("老旧小区加装电梯协商议事会".into())],
+            )
+            .await
+            .unwrap()
+        };
+        let op = format!("/office/activities/{consultation}");
+        assert_eq!(
+            t.post_form(
+                &office,
+                &op,
+                &format!("{op}/close"),
+                &[("summary", "形成共识")]
+            )
+            .await
+            .status(),
+            303
+        );
+        assert!(duty::catch_up(&t.app).await.unwrap() > 0);
+        assert_eq!(
+            ranked(&t).await,
+            frozen,
+            "the closed year's scores are frozen"
+        );
+
+        // Changing the rules, reporting or closing again: refused.
+        let r = post_multipart(
+            &t,
+            &office,
+            &page,
+            "/office/scoring",
+            &[("year", &y.to_string()), ("source", default)],
+            None,
+        )
+        .await;
+        assert_eq!(r.status(), 409);
+        assert_eq!(code(&r), "scoring.year_closed");
+        assert_eq!(stored_rules(&t, y).await, ours);
+        let r = post_multipart(
+            &t,
+            &member,
+            "/me/duty",
+            "/me/duty/self-reports",
+            &[
+                ("kind", "service.volunteer"),
+                ("done_on", &today()),
+                ("description", "社区义诊"),
+                ("evidence_note", "社区居委会证明"),
+            ],
+            None,
+        )
+        .await;
+        assert_eq!(r.status(), 409);
+        assert_eq!(code(&r), "scoring.year_closed");
+        let g = system_actor(1).grant::<ManageDutyYear>().unwrap();
+        assert!(rules::close(&t.app, &g, y).await.is_err());
+    }
+);
+
+both_demo!(a_year_without_rules_says_so_instead_of_scoring_zero, |t| {
+    let member = t.signed_in("member").await;
+    let (s, html) = text(&member, &t, "/me/archive?year=2020").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("2020 年度尚未制定评分规则"), "{html}");
+    assert!(!html.contains("id=\"total\""), "no score of zero");
+    let office = t.signed_in("office").await;
+    let r = office
+        .get(t.url("/office/rankings?year=2020"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("尚未制定评分规则"));
+    let r = office
+        .get(t.url("/office/annual-report?year=2020&format=pdf"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let (_, html) = text(&office, &t, "/office/scoring?year=2020").await;
+    assert!(html.contains("id=\"no-rules\""));
+});
+
+both_demo!(
+    offline_work_counts_only_when_someone_else_confirms_it,
+    |t| {
+        let y = year();
+        let member = t.signed_in("member").await;
+        let report = |c: reqwest::Client,
+                      fields: Vec<(&'static str, String)>,
+                      file: Option<Vec<u8>>| {
+            let t = &t;
+            async move {
+                let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                post_multipart(
+                    t,
+                    &c,
+                    "/me/duty",
+                    "/me/duty/self-reports",
+                    &f,
+                    file.map(|b| ("evidence", "义诊.png", b)),
+                )
+                .await
+            }
+        };
+        let base = |desc: &str| {
+            vec![
+                ("kind", "service.volunteer".to_string()),
+                ("done_on", today()),
+                ("description", desc.to_string()),
+                ("year", y.to_string()),
+            ]
+        };
+        // Without evidence: refused, nothing stored.
+        let r = report(member.clone(), base("社区义诊"), None).await;
+        assert_eq!(r.status(), 422);
+        assert_eq!(code(&r), "validation.self_report.no_evidence");
+        assert!(r.text().await.unwrap().contains("请提供佐证"));
+        let count = |t: &TestApp| {
+            let app = t.app.clone();
+            async move {
+                let mut conn = app.db.acquire().await.unwrap();
+                int(&mut conn.conn(), "SELECT COUNT(*) FROM self_reports", &[])
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(count(&t).await, 0);
+        // With a photo, and with a written account.
+        let r = report(member.clone(), base("社区义诊"), Some(common::PNG.to_vec())).await;
+        assert_eq!(r.status(), 303);
+        let mut with_note = base("走访困难群众");
+        with_note.push(("evidence_note", "街道办证明".into()));
+        assert_eq!(report(member.clone(), with_note, None).await.status(), 303);
+        let ids: Vec<i64> = {
+            let mut conn = t.app.db.acquire().await.unwrap();
+            lianxin_store::duty_menu::member_self_reports(
+                &mut conn.conn(),
+                member_of(&t, "member").await,
+                y,
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .rev()
+            .collect()
+        };
+        assert_eq!(ids.len(), 2);
+
+        // A member may not confirm anything; a convenor may not confirm their own.
+        let (s, _) = text(&member, &t, "/office/self-reports").await;
+        assert_eq!(s, 403);
+        let convenor = t.signed_in("convenor").await;
+        let mut own = base("教师节慰问");
+        own.push(("evidence_note", "学校证明".into()));
+        assert_eq!(report(convenor.clone(), own, None).await.status(), 303);
+        let own_id = {
+            let mut conn = t.app.db.acquire().await.unwrap();
+            int(&mut conn.conn(), "SELECT MAX(id) FROM self_reports", &[])
+                .await
+                .unwrap()
+        };
+        let r = t
+            .post_form(
+                &convenor,
+                "/office/self-reports",
+                &format!("/office/self-reports/{own_id}/decide"),
+                &[("decision", "confirm")],
+            )
+            .await;
+        assert_eq!(r.status(), 409);
+        assert_eq!(code(&r), "self_report.own");
+
+        // The office: a rejection needs its reason; a confirmation becomes an entry.
+        let office = t.signed_in("office").await;
+        let decide = |id: i64, fields: Vec<(&'static str, &'static str)>| {
+            let (t, office) = (&t, office.clone());
+            async move {
+                t.post_form(
+                    &office,
+                    "/office/self-reports",
+                    &format!("/office/self-reports/{id}/decide"),
+                    &fields,
+                )
+                .await
+            }
+        };
+        let r = decide(ids[1], vec![("decision", "reject")]).await;
+        assert_eq!(r.status(), 422);
+        let r = decide(
+            ids[1],
+            vec![("decision", "reject"), ("reason", "请补充走访对象名单")],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let r = decide(ids[0], vec![("decision", "confirm")]).await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(
+            decide(ids[0], vec![("decision", "confirm")]).await.status(),
+            409
+        );
+        let ev = office
+            .get(t.url(&format!("/office/self-reports/{}/evidence", ids[0])))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ev.bytes().await.unwrap().as_ref(), common::PNG);
+
+        duty::catch_up(&t.app).await.unwrap();
+        let me = member_of(&t, "member").await;
+        let office_user = {
+            let mut conn = t.app.db.acquire().await.unwrap();
+            lianxin_store::accounts::user_by_username(&mut conn.conn(), "office")
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+        };
+        let rows = {
+            let mut conn = t.app.db.acquire().await.unwrap();
+            lianxin_store::duty::of_member(&mut conn.conn(), me, y)
+                .await
+                .unwrap()
+        };
+        let confirmed: Vec<_> = rows
+            .iter()
+            .filter(|r| r.subject == format!("self_report:{}", ids[0]))
+            .collect();
+        assert_eq!(
+            confirmed.len(),
+            1,
+            "one entry, for the confirmed report only"
+        );
+        assert_eq!(confirmed[0].kind, "service.volunteer");
+        assert_eq!(confirmed[0].attested_by, Some(office_user), "谁确认谁记录");
+        assert!(
+            !rows
+                .iter()
+                .any(|r| r.subject == format!("self_report:{}", ids[1]))
+        );
+        let (_, page) = text(&member, &t, "/me/duty").await;
+        assert!(page.contains("请补充走访对象名单"), "the member sees why");
+
+        // A correction reverses the entry: it stays on record, counts no more, and cannot be
+        // corrected twice.
+        let g = t.app.clone();
+        let archive = |g: lianxin_service::App| async move {
+            let a = system_actor(1).grant::<ViewOrganisation>().unwrap();
+            scores::member_archive(&g, &a, me, y).await.unwrap()
+        };
+        let before = archive(g.clone()).await;
+        let entry = before
+            .entries
+            .iter()
+            .find(|e| e.entry.id == confirmed[0].id)
+            .unwrap();
+        assert!(entry.counts && entry.centi > 0);
+        let page = format!("/office/members/{me}/archive");
+        let (_, html) = text(&office, &t, &page).await;
+        assert!(html.contains(&format!("/office/duty/entries/{}/correct", entry.entry.id)));
+        let path = format!("/office/duty/entries/{}/correct", entry.entry.id);
+        let r = t
+            .post_form(
+                &office,
+                &page,
+                &path,
+                &[("action", "reverse"), ("reason", "重复报送")],
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        duty::catch_up(&t.app).await.unwrap();
+        let after = archive(g.clone()).await;
+        let was = after
+            .entries
+            .iter()
+            .find(|e| e.entry.id == confirmed[0].id)
+            .unwrap();
+        assert!(!was.counts, "the reversed entry no longer counts");
+        assert!(
+            after
+                .entries
+                .iter()
+                .any(|e| e.entry.reverses_event == confirmed[0].event_id)
+        );
+        let (b, a) = (
+            before.score.unwrap().total_centi,
+            after.score.unwrap().total_centi,
+        );
+        assert!(a < b, "{a} < {b}");
+        let r = t
+            .post_form(
+                &office,
+                &page,
+                &path,
+                &[("action", "reverse"), ("reason", "再次")],
+            )
+            .await;
+        assert_eq!(r.status(), 409);
+        assert_eq!(code(&r), "duty.already_corrected");
+        // A rebuild reproduces the correction.
+        let log_before = {
+            let mut conn = t.app.db.acquire().await.unwrap();
+            lianxin_store::duty::of_member(&mut conn.conn(), me, y)
+                .await
+                .unwrap()
+                .len()
+        };
+        duty::rebuild(&t.app, Some(y), &|_, _| {}).await.unwrap();
+        let again = archive(g.clone()).await;
+        assert_eq!(again.entries.len(), log_before);
+        assert_eq!(again.score.unwrap().total_centi, a);
+    }
+);
+
+both_demo!(
+    a_member_of_another_committee_gets_no_entry_and_is_not_found,
+    |t| {
+        let y = year();
+        let other =
+            lianxin_service::committees::create_root(&t.app, "政协邻县委员会", "county", "邻县")
+                .await
+                .unwrap();
+        // One of the consultation's invitees moves to the other committee before it closes.
+        let consultation = {
+            let mut conn = t.app.db.acquire().await.unwrap();
+            int(
+                &mut conn.conn(),
+                "SELECT id FROM activities WHERE title = $1",
+                &[Param::Text("老旧小区加装电梯协商议事会".into())],
+            )
+            .await
+            .unwrap()
+        };
+        let moved = {
+            let mut conn = t.app.db.acquire().await.unwrap();
+            let m = int(
+                &mut conn.conn(),
+                "SELECT MAX(member_id) FROM activity_invitations WHERE activity_id = $1",
+                &[Param::Int(consultation)],
+            )
+            .await
+            .unwrap();
+            lianxin_store::db::run(
+                &mut conn.conn(),
+                "UPDATE members SET committee_id = $1 WHERE id = $2",
+                &[Param::Int(other), Param::Int(m)],
+            )
+            .await
+            .unwrap();
+            m
+        };
+        let office = t.signed_in("office").await;
+        let op = format!("/office/activities/{consultation}");
+        assert_eq!(
+            t.post_form(
+                &office,
+                &op,
+                &format!("{op}/close"),
+                &[("summary", "形成共识")]
+            )
+            .await
+            .status(),
+            303
+        );
+        duty::catch_up(&t.app).await.unwrap();
+        let mut conn = t.app.db.acquire().await.unwrap();
+        let rows = lianxin_store::duty::of_member(&mut conn.conn(), moved, y)
+            .await
+            .unwrap();
+        drop(conn);
+        assert!(
+            rows.is_empty(),
+            "no entry for a member of another committee: {rows:?}"
+        );
+        let (s, _) = text(&office, &t, &format!("/office/members/{moved}/archive")).await;
+        assert_eq!(s, 404);
+        let (s, _) = text(&office, &t, &format!("/office/members/{moved}/archive.pdf")).await;
+        assert_eq!(s, 404);
+        let r = t
+            .post_form(
+                &office,
+                "/office/self-reports",
+                "/office/duty/entries/999999/correct",
+                &[("action", "reverse"), ("reason", "x")],
+            )
+            .await;
+        assert_eq!(r.status(), 404);
+    }
+);
+
+both_demo!(the_menu_shows_what_is_done_and_places_run_out, |t| {
+    let y = year();
+    let office = t.signed_in("office").await;
+    let page = format!("/office/duty-menu?year={y}");
+    let add = |fields: Vec<(&'static str, String)>| {
+        let (t, office, page) = (&t, office.clone(), page.clone());
+        async move {
+            let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            t.post_form(&office, &page, "/office/duty-menu", &f).await
+        }
+    };
+    let item = |kind: &str, title: &str, places: &str| {
+        vec![
+            ("year", y.to_string()),
+            ("kind", kind.to_string()),
+            ("title", title.to_string()),
+            ("evidence", "签到记录".to_string()),
+            ("confirmer", "organiser".to_string()),
+            ("places", places.to_string()),
+        ]
+    };
+    let r = add(item("made.up", "乱填", "")).await;
+    assert_eq!(r.status(), 422);
+    let r = add(item("service.volunteer", "义诊", "-3")).await;
+    assert_eq!(r.status(), 422);
+    let member = t.signed_in("member").await;
+    assert!(
+        text(&member, &t, "/me/duty")
+            .await
+            .1
+            .contains("id=\"no-menu\"")
+    );
+    assert_eq!(
+        add(item("activity.attended", "参加协商议事", ""))
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        add(item("service.volunteer", "“委员进社区”义诊", "1"))
+            .await
+            .status(),
+        303
+    );
+    let r = t
+        .post_form(
+            &office,
+            &page,
+            "/office/duty-menu/publish",
+            &[("year", &y.to_string())],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+
+    // The member attends the consultation: that item shows as done, with its points.
+    let consultation = {
+        let mut conn = t.app.db.acquire().await.unwrap();
+        int(
+            &mut conn.conn(),
+            "SELECT id FROM activities WHERE title = $1",
+            &[Param::Text("老旧小区加装电梯协商议事会".into())],
+        )
+        .await
+        .unwrap()
+    };
+    let token = t.token("member").await;
+    let (s, _) = t
+        .post(
+            &token,
+            &format!("/api/v1/activities/{consultation}/checkins"),
+            &serde_json::json!({"code": lianxin_service::activities::attendance::code_at(&t.app, consultation, Utc::now())}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let op = format!("/office/activities/{consultation}");
+    t.post_form(
+        &office,
+        &op,
+        &format!("{op}/close"),
+        &[("summary", "形成共识")],
+    )
+    .await;
+    duty::catch_up(&t.app).await.unwrap();
+    let (_, html) = text(&member, &t, "/me/duty").await;
+    assert!(html.contains("已完成 1 次 · 2 分"), "{html}");
+    assert!(html.contains("id=\"done-count\">1<"));
+
+    // One place: the member takes it, the next member finds it full.
+    let items = {
+        let mut conn = t.app.db.acquire().await.unwrap();
+        lianxin_store::duty_menu::items(&mut conn.conn(), 1, y)
+            .await
+            .unwrap()
+    };
+    let limited = items.iter().find(|i| i.places == Some(1)).unwrap().id;
+    let path = format!("/me/duty/items/{limited}/sign-up");
+    let r = t
+        .post_form(&member, "/me/duty", &path, &[("year", &y.to_string())])
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = t
+        .post_form(&member, "/me/duty", &path, &[("year", &y.to_string())])
+        .await;
+    assert_eq!(code(&r), "duty_menu.already_signed_up");
+    let convenor = t.signed_in("convenor").await;
+    let r = t
+        .post_form(&convenor, "/me/duty", &path, &[("year", &y.to_string())])
+        .await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(code(&r), "duty_menu.full");
+    assert!(text(&member, &t, "/me/duty").await.1.contains("已报名"));
+});
+
+both_demo!(
+    the_duty_report_is_drafted_from_the_archive_and_submitted_once,
+    |t| {
+        let y = year();
+        let member = t.signed_in("member").await;
+        let (s, html) = text(&member, &t, "/me/duty-report").await;
+        assert_eq!(s, 200);
+        assert!(
+            html.contains("现将履职情况报告如下"),
+            "a draft from the archive"
+        );
+        assert!(html.contains("履职积分"), "with the score");
+        let page = "/me/duty-report";
+        let r = t
+            .post_form(
+                &member,
+                page,
+                page,
+                &[("year", &y.to_string()), ("body", ""), ("submit", "1")],
+            )
+            .await;
+        assert_eq!(r.status(), 422);
+        let r = t
+            .post_form(
+                &member,
+                page,
+                page,
+                &[
+                    ("year", &y.to_string()),
+                    ("body", "本年度认真履职。<script>x</script>"),
+                    ("submit", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let (_, html) = text(&member, &t, page).await;
+        assert!(html.contains("id=\"submitted\""));
+        assert!(!html.contains("<script>x"), "escaped");
+        let r = t
+            .post_form(
+                &member,
+                page,
+                page,
+                &[
+                    ("year", &y.to_string()),
+                    ("body", "改一改"),
+                    ("submit", "0"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 409);
+        assert_eq!(code(&r), "duty_report.submitted");
+        let office = t.signed_in("office").await;
+        let (s, html) = text(&office, &t, &format!("/office/duty-reports?year={y}")).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("本年度认真履职"));
+    }
+);
+
+// Random work for random members, scored: each member's total is the same in the archive,
+// the ranking, the annual report's appendix (XLSX) and the snapshot kept at the close.
+both_demo!(the_total_is_the_same_everywhere_on_random_data, |t| {
+    use rand::{Rng, SeedableRng};
+    let y = year();
+    let seed: u64 = rand::random();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let members: Vec<i64> = {
+        let mut conn = t.app.db.acquire().await.unwrap();
+        lianxin_store::duty::members(&mut conn.conn(), 1)
+            .await
+            .unwrap()
+            .into_iter()
+            .take(40)
+            .map(|m| m.id)
+            .collect()
+    };
+    let kinds: Vec<&str> = lianxin_domain::scoring::ENTRY_KINDS
+        .iter()
+        .map(|(k, _)| *k)
+        .collect();
+    // Entries name events the log has read, as real ones do (a closed year counts those).
+    duty::catch_up(&t.app).await.unwrap();
+    let last_event = {
+        let mut conn = t.app.db.acquire().await.unwrap();
+        int(&mut conn.conn(), "SELECT MAX(id) FROM events", &[])
+            .await
+            .unwrap()
+    };
+    {
+        let mut tx = t.app.db.begin_write().await.unwrap();
+        for _ in 0..600 {
+            let m = members[rng.random_range(0..members.len())];
+            let role = ["lead", "joint", "participant"][rng.random_range(0..3)];
+            let jc = rng.random_range(0..4);
+            let e = lianxin_store::duty::NewEntry {
+                committee_id: 1,
+                member_id: m,
+                year: y,
+                kind: kinds[rng.random_range(0..kinds.len())],
+                role,
+                subject: &format!("proposal:{}", rng.random_range(0..20)),
+                joint_count: jc,
+                joint_index: rng.random_range(0..=jc.max(1) - 1),
+                event_id: rng.random_range(1..=last_event),
+                attested_by: None,
+                occurred_at: Utc::now(),
+                reverses_event: 0,
+            };
+            lianxin_store::duty::add(&mut tx.conn(), &e).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    let g = system_actor(1).grant::<ViewOrganisation>().unwrap();
+    let ranking = scores::ranking(&t.app, &g, y).await.unwrap();
+    let report = annual::build(&t.app, 1, y).await.unwrap();
+    let xlsx = annual::render(report, annual::Format::Xlsx).await.unwrap();
+    let path = std::env::temp_dir().join(format!("lianxin-annual-{seed}.xlsx"));
+    std::fs::write(&path, &xlsx).unwrap();
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&path).unwrap();
+    use calamine::{DataType, Reader};
+    let sheet = wb.worksheet_range("委员积分").unwrap();
+    let mut in_report: Vec<(String, i64)> = sheet
+        .rows()
+        .skip(3)
+        .map(|r| {
+            (
+                r[0].to_string(),
+                (r[3].get_float().unwrap_or(0.0) * 100.0).round() as i64,
+            )
+        })
+        .collect();
+    std::fs::remove_file(&path).ok();
+    let mut in_ranking: Vec<(String, i64)> = ranking
+        .rows
+        .iter()
+        .map(|r| (r.name.clone(), r.total_centi))
+        .collect();
+    in_report.sort();
+    in_ranking.sort();
+    assert_eq!(in_report, in_ranking, "seed {seed}");
+    for m in &members {
+        let a = scores::member_archive(&t.app, &g, *m, y).await.unwrap();
+        let row = ranking.rows.iter().find(|r| r.member_id == *m).unwrap();
+        assert_eq!(
+            a.score.unwrap().total_centi,
+            row.total_centi,
+            "seed {seed}, member {m}"
+        );
+    }
+    let office = system_actor(1).grant::<ManageDutyYear>().unwrap();
+    rules::close(&t.app, &office, y).await.unwrap();
+    let mut conn = t.app.db.acquire().await.unwrap();
+    let frozen = lianxin_store::scoring_rules::snapshots(&mut conn.conn(), 1, y)
+        .await
+        .unwrap();
+    for s in frozen {
+        let row = ranking
+            .rows
+            .iter()
+            .find(|r| r.member_id == s.member_id)
+            .unwrap();
+        assert_eq!(s.total_centi, row.total_centi, "seed {seed}");
+    }
+});
+
+both_demo!(the_annual_report_downloads_as_pdf_xlsx_and_html, |t| {
+    let y = year();
+    let office = t.signed_in("office").await;
+    let (_, html) = text(&office, &t, "/office/rankings").await;
+    assert!(html.contains("id=\"annual-pdf\""));
+    for (format, magic) in [
+        ("pdf", &b"%PDF-"[..]),
+        ("xlsx", &b"PK"[..]),
+        ("html", &b"<!doctype"[..]),
+    ] {
+        let r = office
+            .get(t.url(&format!("/office/annual-report?year={y}&format={format}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{format}");
+        let bytes = r.bytes().await.unwrap();
+        assert!(bytes.starts_with(magic), "{format}");
+        if format == "html" {
+            let s = String::from_utf8_lossy(&bytes);
+            for section in [
+                "各界别履职参与与积分分布",
+                "界别群众诉求办理",
+                "提案提交、立案与办理",
+                "附表：每位委员的履职积分",
+            ] {
+                assert!(s.contains(section), "{section}");
+            }
+        }
+    }
+    let r = office
+        .get(t.url(&format!("/office/annual-report?year={y}&format=doc")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let member = t.signed_in("member").await;
+    let (s, _) = text(&member, &t, &format!("/office/annual-report?year={y}")).await;
+    assert_eq!(s, 403);
+    // The member's archive as a PDF.
+    let r = member.get(t.url("/me/archive.pdf")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.bytes().await.unwrap().starts_with(b"%PDF-"));
+});
