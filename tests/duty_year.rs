@@ -72,6 +72,32 @@ async fn post_multipart(
     c.post(t.url(action)).multipart(form).send().await.unwrap()
 }
 
+/// The demo's consultation under way.
+async fn consultation(t: &TestApp) -> i64 {
+    let mut conn = t.app.db.acquire().await.unwrap();
+    int(
+        &mut conn.conn(),
+        "SELECT id FROM activities WHERE title = $1",
+        &[Param::Text("老旧小区加装电梯协商议事会".into())],
+    )
+    .await
+    .unwrap()
+}
+
+/// The office closes the consultation, which fixes everyone's attendance.
+async fn close_consultation(t: &TestApp, office: &reqwest::Client, id: i64) {
+    let op = format!("/office/activities/{id}");
+    let r = t
+        .post_form(
+            office,
+            &op,
+            &format!("{op}/close"),
+            &[("summary", "形成共识")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+}
+
 /// The stable error code a refused step carries beside its Chinese message.
 fn code(r: &reqwest::Response) -> String {
     r.headers()
@@ -203,28 +229,8 @@ both_demo!(
         };
         assert_eq!(ranked(&t).await, frozen);
         // Work logged after the close does not move the frozen scores.
-        let consultation = {
-            let mut conn = t.app.db.acquire().await.unwrap();
-            int(
-                &mut conn.conn(),
-                "SELECT id FROM activities WHERE title = $1",
-                &[Param::Text("老旧小区加装电梯协商议事会".into())],
-            )
-            .await
-            .unwrap()
-        };
-        let op = format!("/office/activities/{consultation}");
-        assert_eq!(
-            t.post_form(
-                &office,
-                &op,
-                &format!("{op}/close"),
-                &[("summary", "形成共识")]
-            )
-            .await
-            .status(),
-            303
-        );
+        let activity = consultation(&t).await;
+        close_consultation(&t, &office, activity).await;
         assert!(duty::catch_up(&t.app).await.unwrap() > 0);
         assert_eq!(
             ranked(&t).await,
@@ -531,22 +537,13 @@ both_demo!(
                 .await
                 .unwrap();
         // One of the consultation's invitees moves to the other committee before it closes.
-        let consultation = {
-            let mut conn = t.app.db.acquire().await.unwrap();
-            int(
-                &mut conn.conn(),
-                "SELECT id FROM activities WHERE title = $1",
-                &[Param::Text("老旧小区加装电梯协商议事会".into())],
-            )
-            .await
-            .unwrap()
-        };
+        let activity = consultation(&t).await;
         let moved = {
             let mut conn = t.app.db.acquire().await.unwrap();
             let m = int(
                 &mut conn.conn(),
                 "SELECT MAX(member_id) FROM activity_invitations WHERE activity_id = $1",
-                &[Param::Int(consultation)],
+                &[Param::Int(activity)],
             )
             .await
             .unwrap();
@@ -560,18 +557,7 @@ both_demo!(
             m
         };
         let office = t.signed_in("office").await;
-        let op = format!("/office/activities/{consultation}");
-        assert_eq!(
-            t.post_form(
-                &office,
-                &op,
-                &format!("{op}/close"),
-                &[("summary", "形成共识")]
-            )
-            .await
-            .status(),
-            303
-        );
+        close_consultation(&t, &office, activity).await;
         duty::catch_up(&t.app).await.unwrap();
         let mut conn = t.app.db.acquire().await.unwrap();
         let rows = lianxin_store::duty::of_member(&mut conn.conn(), moved, y)
@@ -653,33 +639,17 @@ both_demo!(the_menu_shows_what_is_done_and_places_run_out, |t| {
     assert_eq!(r.status(), 303);
 
     // The member attends the consultation: that item shows as done, with its points.
-    let consultation = {
-        let mut conn = t.app.db.acquire().await.unwrap();
-        int(
-            &mut conn.conn(),
-            "SELECT id FROM activities WHERE title = $1",
-            &[Param::Text("老旧小区加装电梯协商议事会".into())],
-        )
-        .await
-        .unwrap()
-    };
+    let activity = consultation(&t).await;
     let token = t.token("member").await;
     let (s, _) = t
         .post(
             &token,
-            &format!("/api/v1/activities/{consultation}/checkins"),
-            &serde_json::json!({"code": lianxin_service::activities::attendance::code_at(&t.app, consultation, Utc::now())}),
+            &format!("/api/v1/activities/{activity}/checkins"),
+            &serde_json::json!({"code": lianxin_service::activities::attendance::code_at(&t.app, activity, Utc::now())}),
         )
         .await;
     assert_eq!(s, 200);
-    let op = format!("/office/activities/{consultation}");
-    t.post_form(
-        &office,
-        &op,
-        &format!("{op}/close"),
-        &[("summary", "形成共识")],
-    )
-    .await;
+    close_consultation(&t, &office, activity).await;
     duty::catch_up(&t.app).await.unwrap();
     let (_, html) = text(&member, &t, "/me/duty").await;
     assert!(html.contains("已完成 1 次 · 2 分"), "{html}");

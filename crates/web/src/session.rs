@@ -200,6 +200,24 @@ pub struct CsrfMultipart {
     pub files: Vec<(String, String, Vec<u8>)>,
 }
 
+impl CsrfMultipart {
+    /// A text field's value; "" when it was not sent.
+    pub fn field(&self, name: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+    /// The first non-empty file sent in `name`: (file name, bytes).
+    pub fn file(&self, name: &str) -> Option<(&str, &[u8])> {
+        self.files
+            .iter()
+            .find(|(n, _, b)| n == name && !b.is_empty())
+            .map(|(_, f, b)| (f.as_str(), b.as_slice()))
+    }
+}
+
 impl FromRequest<State> for CsrfMultipart {
     type Rejection = Response;
     async fn from_request(req: Request, state: &State) -> Result<Self, Response> {

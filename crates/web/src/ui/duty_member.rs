@@ -112,18 +112,10 @@ fn content_type(name: &str) -> &'static str {
 
 async fn self_report(S(state): S<State>, m: CsrfMultipart) -> PageResult {
     let g = m.auth.actor.grant::<JoinActivities>()?;
-    let get = |k: &str| {
-        m.fields
-            .iter()
-            .find(|(x, _)| x == k)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    };
+    let get = |k: &str| m.field(k);
     let file = m
-        .files
-        .iter()
-        .find(|(n, _, b)| n == "evidence" && !b.is_empty())
-        .map(|(_, name, bytes)| (name.as_str(), content_type(name), bytes.as_slice()));
+        .file("evidence")
+        .map(|(name, bytes)| (name, content_type(name), bytes));
     let i = SelfReportInput {
         kind: get("kind"),
         item_id: get("item_id").parse().ok(),

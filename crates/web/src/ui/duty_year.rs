@@ -95,20 +95,10 @@ async fn scoring(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuer
 /// is listed with its line and nothing is saved.
 async fn save_rules(S(state): S<State>, m: CsrfMultipart) -> PageResult {
     let g = m.auth.actor.grant::<ManageDutyYear>()?;
-    let field = |k: &str| {
-        m.fields
-            .iter()
-            .find(|(x, _)| x == k)
-            .map(|(_, v)| v.as_str())
-    };
-    let year = form_year(field("year"))?;
-    let source = match m
-        .files
-        .iter()
-        .find(|(n, _, b)| n == "file" && !b.is_empty())
-    {
-        Some((_, _, bytes)) => String::from_utf8_lossy(bytes).into_owned(),
-        None => field("source").unwrap_or("").to_string(),
+    let year = form_year(Some(m.field("year")))?;
+    let source = match m.file("file") {
+        Some((_, bytes)) => String::from_utf8_lossy(bytes).into_owned(),
+        None => m.field("source").to_string(),
     };
     match rules::save(&state.app, &g, year, &source).await {
         Ok(()) => Ok(Redirect::to(&format!("/office/scoring?year={year}&saved=1")).into_response()),

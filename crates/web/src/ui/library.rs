@@ -113,13 +113,7 @@ async fn office_list(
 
 async fn publish(S(state): S<State>, m: CsrfMultipart) -> PageResult {
     let g = m.auth.actor.grant::<ManageLibrary>()?;
-    let get = |k: &str| {
-        m.fields
-            .iter()
-            .find(|(x, _)| x == k)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    };
+    let get = |k: &str| m.field(k);
     let file = m
         .files
         .iter()

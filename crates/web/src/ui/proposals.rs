@@ -644,13 +644,7 @@ async fn unit_step(
 async fn answer(S(state): S<State>, Path(id): Path<String>, m: CsrfMultipart) -> PageResult {
     let id = id_of(&id)?;
     let g = m.auth.actor.grant::<HandleAssignments>()?;
-    let get = |k: &str| {
-        m.fields
-            .iter()
-            .find(|(x, _)| x == k)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    };
+    let get = |k: &str| m.field(k);
     let file = m
         .files
         .iter()
