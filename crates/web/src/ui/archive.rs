@@ -72,6 +72,9 @@ impl ArchivePage {
             ("opinion_report", true) => format!("/office/reports/{id}"),
             ("policy_document", _) => format!("/library/{id}"),
             ("concern", true) => format!("/office/concerns/{id}"),
+            ("concern", false) => format!("/me/concerns/{id}"),
+            ("self_report", false) => format!("/me/duty#my-reports"),
+            ("self_report", true) => "/office/self-reports".to_string(),
             _ => String::new(),
         }
     }

@@ -1,0 +1,165 @@
+// The year of duty in a browser: the office publishes the duty menu; a member checks in to a
+// consultation (by the QR code on the organiser's screen) and answers a concern; within
+// seconds the member's archive shows both entries with their points and the menu shows them
+// done. The office downloads the annual report as PDF and XLSX, and the test opens both: the
+// PDF's text through pdftotext, the workbook's cells through its XML.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import jsQR from 'jsqr';
+import { startServer, launch, signedIn, submit, DESK, PHONE } from './server.js';
+
+let server, browser;
+const shots = new URL('../screenshots/', import.meta.url).pathname;
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  server = await startServer();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+const as = (user, device = PHONE) => signedIn(browser, server.base, user, device);
+
+async function readQr(page, selector) {
+  await page.locator(selector).evaluate((img) => img.decode());
+  const pixels = await page.evaluate((sel) => {
+    const img = document.querySelector(sel);
+    const c = document.createElement('canvas');
+    c.width = 480; c.height = 480;
+    const g = c.getContext('2d');
+    g.fillStyle = '#fff'; g.fillRect(0, 0, 480, 480);
+    g.drawImage(img, 0, 0, 480, 480);
+    return Array.from(g.getImageData(0, 0, 480, 480).data);
+  }, selector);
+  const code = jsQR(Uint8ClampedArray.from(pixels), 480, 480);
+  assert.ok(code, 'the QR code can be read');
+  return code.data;
+}
+
+// Every row of one sheet of an XLSX file, as text cells (shared strings resolved).
+function sheetRows(file, sheet) {
+  const script = `
+import sys, zipfile, re, json
+z = zipfile.ZipFile(sys.argv[1])
+ns = {'m': 'http://schemas.openxmlformats.org/spreadsheetml/2006/main'}
+import xml.etree.ElementTree as ET
+wb = ET.fromstring(z.read('xl/workbook.xml'))
+names = [s.get('name') for s in wb.find('m:sheets', ns)]
+idx = names.index(sys.argv[2]) + 1
+shared = []
+if 'xl/sharedStrings.xml' in z.namelist():
+    for si in ET.fromstring(z.read('xl/sharedStrings.xml')).findall('m:si', ns):
+        shared.append(''.join(t.text or '' for t in si.iter('{%s}t' % ns['m'])))
+rows = []
+for r in ET.fromstring(z.read('xl/worksheets/sheet%d.xml' % idx)).iter('{%s}row' % ns['m']):
+    cells = []
+    for c in r.findall('m:c', ns):
+        v = c.find('m:v', ns)
+        t = c.get('t')
+        if t == 's': cells.append(shared[int(v.text)])
+        elif t == 'inlineStr': cells.append(''.join(x.text or '' for x in c.iter('{%s}t' % ns['m'])))
+        else: cells.append(v.text if v is not None else '')
+    rows.append(cells)
+print(json.dumps({'sheets': names, 'rows': rows}, ensure_ascii=False))
+`;
+  return JSON.parse(execFileSync('python3', ['-c', script, file, sheet]).toString());
+}
+
+test('menu, automatic entries in the archive within seconds, annual report as PDF and XLSX', async () => {
+  const year = new Date(Date.now() + 8 * 3600_000).getUTCFullYear();
+  const office = await as('office', DESK);
+  const o = office.page;
+
+  // The office publishes this year's menu.
+  await o.goto(`${server.base}/office/duty-menu?year=${year}`);
+  const addItem = async (kind, title, evidence) => {
+    await o.fill('#item-form input[name=title]', title);
+    await o.selectOption('#item-form select[name=kind]', kind);
+    await o.fill('#item-form input[name=evidence]', evidence);
+    await submit(o, '#item-form button[type=submit]');
+  };
+  await addItem('activity.attended', '参加协商议事活动', '扫码签到');
+  await addItem('concern.answered', '答复界别群众诉求', '诉求答复记录');
+  await submit(o, '#publish-menu button');
+  assert.match(await o.textContent('h1'), /已发布/);
+
+  // The member checks in to the consultation by scanning the organiser's screen.
+  const member = await as('member');
+  const m = member.page;
+  await o.goto(`${server.base}/office/activities`);
+  await submit(o, '#activity-list a:has-text("老旧小区加装电梯协商议事会")');
+  const activityPage = o.url();
+  await submit(o, '#screen-link');
+  await m.goto(await readQr(o, '#checkin-qr'));
+  await submit(m, '#checkin-button');
+  assert.match(await m.textContent('#checkin-result'), /签到成功/);
+  // The organiser closes it, which fixes attendance.
+  await o.goto(activityPage);
+  await o.fill('#close-form textarea[name=summary]', '各方形成共识。');
+  await submit(o, '#close-form button[type=submit]');
+
+  // The member answers a concern from their inbox.
+  await m.goto(`${server.base}/me/concerns?status=assigned`);
+  await submit(m, 'a[href^="/me/concerns/"]:not([href*="?"])');
+  await m.fill('#reply-form textarea[name=body]', '已联系社区，本周内答复处理结果。');
+  await m.check('#reply-form input[value=answer]');
+  await submit(m, '#reply-form button[type=submit]');
+
+  // Within seconds both are in the archive, each with its points.
+  const kinds = ['activity.attended', 'concern.answered'];
+  let found = [];
+  for (let i = 0; i < 20 && found.length < kinds.length; i++) {
+    await m.goto(`${server.base}/me/archive`);
+    found = [];
+    for (const k of kinds) {
+      if (await m.locator(`li[data-kind="${k}"] .points`).count()) found.push(k);
+    }
+    if (found.length < kinds.length) await m.waitForTimeout(500);
+  }
+  assert.deepEqual(found, kinds, 'both entries reached the archive');
+  for (const k of kinds) {
+    assert.match(await m.locator(`li[data-kind="${k}"] .points`).first().textContent(), /\d+(\.\d+)? 分/);
+  }
+  const overflow = await m.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the archive is ${overflow}px wider than the phone`);
+  await m.screenshot({ path: `${shots}phone-archive.png`, fullPage: true });
+  const name = (await m.textContent('h1')).split('的履职档案')[0].trim();
+  const total = (await m.textContent('#total')).trim();
+  await m.goto(`${server.base}/me/duty`);
+  assert.equal((await m.textContent('#done-count')).trim(), '2');
+
+  // The annual report, downloaded from the rankings page.
+  await o.goto(`${server.base}/office/rankings`);
+  const dir = mkdtempSync(join(tmpdir(), 'lianxin-annual-'));
+  const fetch = async (selector, file) => {
+    const [d] = await Promise.all([o.waitForEvent('download'), o.click(selector)]);
+    const path = join(dir, file);
+    await d.saveAs(path);
+    return path;
+  };
+  const pdf = await fetch('#annual-pdf', 'annual.pdf');
+  // Words in a typeset PDF may be spaced or wrapped: compare without white space.
+  const text = execFileSync('pdftotext', [pdf, '-']).toString().replace(/\s+/g, '');
+  for (const heading of [`${year}年度委员履职情况统计报告`, '各界别履职参与与积分分布', '界别群众诉求办理', '附表：每位委员的履职积分']) {
+    assert.ok(text.includes(heading), heading);
+  }
+  assert.ok(text.includes(name), `the member ${name} is in the appendix`);
+
+  const xlsx = await fetch('#annual-xlsx', 'annual.xlsx');
+  const { sheets, rows } = sheetRows(xlsx, '委员积分');
+  for (const s of ['概况', '界别', '群众诉求', '提案', '会议活动', '等次', '委员积分']) {
+    assert.ok(sheets.includes(s), `sheet ${s} in ${sheets}`);
+  }
+  const row = rows.find((r) => r[0] === name);
+  assert.ok(row, `the member's row in the appendix`);
+  assert.equal(Number(row[3]), Number(total), 'the same total as the archive');
+  await member.ctx.close();
+  await office.ctx.close();
+});
