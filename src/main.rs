@@ -47,7 +47,11 @@ enum Command {
     /// 执行数据库迁移
     Migrate,
     /// 向配置的数据库加载演示数据
-    Demo,
+    Demo {
+        /// 再加入大规模履职数据用于测量：city（2 万委员、66 万条记录）| province（10 万、330 万）| national（60 万、2000 万，用 PostgreSQL）
+        #[arg(long)]
+        scale: Option<String>,
+    },
     /// 新建政协组织（首次部署时建立本级组织）
     Committee {
         #[command(subcommand)]
@@ -274,9 +278,27 @@ async fn run(cli: Cli) -> Result<()> {
             println!("迁移完成（{}）", config::redact_url(c.database_url()));
             Ok(())
         }
-        Command::Demo => {
+        Command::Demo { scale } => {
+            let scale = match scale.as_deref() {
+                None => None,
+                Some(s) => Some(
+                    lianxin_service::demo_scale::Scale::parse(s)
+                        .ok_or_else(|| anyhow!("规模应为 city、province 或 national"))?,
+                ),
+            };
             let app = open(&c).await?;
-            load_demo(&app).await
+            load_demo(&app).await?;
+            if let Some(scale) = scale {
+                let bar = Progress::new("写入规模数据");
+                lianxin_service::demo_scale::load(&app, scale, &|d, a| bar.show(d, a)).await?;
+                bar.finish();
+                println!(
+                    "已加入 {} 名委员、{} 条履职记录",
+                    scale.members(),
+                    scale.entries()
+                );
+            }
+            Ok(())
         }
         Command::Serve { addr, demo } => {
             if let Some(a) = addr {

@@ -91,6 +91,10 @@ pub struct Annual {
 
 const ANNUAL: &str = include_str!("annual.typ");
 
+/// The most rows of one table a PDF prints: a national committee's appendix would run to
+/// thousands of pages; the workbook keeps every row.
+pub const PDF_ROWS: usize = 3_000;
+
 /// The report as a PDF.
 pub fn annual_pdf(fonts: &Fonts, a: &Annual) -> Result<Vec<u8>, ReportError> {
     #[derive(Serialize)]
@@ -100,8 +104,17 @@ pub fn annual_pdf(fonts: &Fonts, a: &Annual) -> Result<Vec<u8>, ReportError> {
         bars: Vec<Vec<(String, f64, f64)>>,
         cells: Vec<Vec<Vec<String>>>,
     }
+    let mut a = a.clone();
+    for s in a.sections.iter_mut().filter(|s| s.rows.len() > PDF_ROWS) {
+        let note = format!(
+            "共 {} 行，PDF 列出前 {PDF_ROWS} 行，完整表格见 Excel 版。",
+            s.rows.len()
+        );
+        s.note = [s.note.as_str(), note.as_str()].concat();
+        s.rows.truncate(PDF_ROWS);
+    }
     let data = WithBars {
-        a,
+        a: &a,
         bars: a.sections.iter().map(Section::bars).collect(),
         cells: a
             .sections

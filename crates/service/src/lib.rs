@@ -13,6 +13,7 @@ pub mod demo_activities;
 pub mod demo_concerns;
 pub mod demo_direct;
 pub mod demo_duty;
+pub mod demo_scale;
 pub mod duty;
 pub mod error;
 pub mod events;

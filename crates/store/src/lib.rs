@@ -17,6 +17,7 @@ pub mod library;
 pub mod opinions;
 pub mod proposals;
 pub mod records;
+pub mod scale;
 pub mod scoring_rules;
 pub mod stats;
 pub mod studios;
