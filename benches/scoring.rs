@@ -51,7 +51,9 @@ async fn bench(postgres: bool, scale: Scale) {
     let name = if postgres { "PostgreSQL" } else { "SQLite" };
     let (db, app) = support::demo_app("scoring", postgres).await;
     let t = Instant::now();
-    demo_scale::load(&app, scale, &|_, _| {}).await.expect("scale");
+    demo_scale::load(&app, scale, &|_, _| {})
+        .await
+        .expect("scale");
     println!(
         "\n{name}: {} members, {} duty-log entries written in {:.1} s",
         scale.members(),

@@ -148,3 +148,53 @@ fn config_example_is_annotated_and_postgres_needs_a_key() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("必须配置加密密钥"));
 }
+
+both_demo!(
+    the_annual_report_and_the_scale_demo_from_the_command_line,
+    |t| {
+        let year = (chrono::Utc::now() + chrono::Duration::hours(8))
+            .format("%Y")
+            .to_string();
+        let dir = std::env::temp_dir().join(format!("lianxin-cli-report-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(format!("annual-{}.xlsx", t.url.len()));
+        let path = file.to_string_lossy().to_string();
+        let o = lianxin(
+            &t,
+            &[
+                "report", "annual", "--year", &year, "--format", "xlsx", "-o", &path,
+            ],
+            None,
+        );
+        assert!(o.status.success(), "{}", out(&o));
+        assert!(
+            out(&o).contains("3/3"),
+            "progress lines when not on a terminal"
+        );
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(bytes.starts_with(b"PK"));
+        std::fs::remove_file(&file).ok();
+        // A year without rules, an unknown format: a clear message and a failing exit code.
+        let o = lianxin(
+            &t,
+            &[
+                "report", "annual", "--year", "2020", "--format", "pdf", "-o", &path,
+            ],
+            None,
+        );
+        assert!(!o.status.success());
+        assert!(out(&o).contains("2020 年度尚未制定评分规则"), "{}", out(&o));
+        let o = lianxin(
+            &t,
+            &[
+                "report", "annual", "--year", &year, "--format", "doc", "-o", &path,
+            ],
+            None,
+        );
+        assert!(!o.status.success());
+        assert!(out(&o).contains("pdf、xlsx 或 html"));
+        let o = lianxin(&t, &["demo", "--scale", "town"], None);
+        assert!(!o.status.success());
+        assert!(out(&o).contains("city、province 或 national"));
+    }
+);

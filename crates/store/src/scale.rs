@@ -83,8 +83,18 @@ pub async fn insert_entries(
     k: i64,
     at: DateTime<Utc>,
 ) -> Result<u64> {
-    let kinds = cycle(&s.mix.iter().map(|m| format!("'{}'", m.0)).collect::<Vec<_>>());
-    let subjects = cycle(&s.mix.iter().map(|m| format!("'{}'", m.1)).collect::<Vec<_>>());
+    let kinds = cycle(
+        &s.mix
+            .iter()
+            .map(|m| format!("'{}'", m.0))
+            .collect::<Vec<_>>(),
+    );
+    let subjects = cycle(
+        &s.mix
+            .iter()
+            .map(|m| format!("'{}'", m.1))
+            .collect::<Vec<_>>(),
+    );
     let q = format!(
         "{seq} INSERT INTO duty_log (committee_id, member_id, year, kind, role, subject, joint_count, joint_index, \
          event_id, attested_by, occurred_at, reverses_event) \
