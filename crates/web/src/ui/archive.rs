@@ -73,7 +73,7 @@ impl ArchivePage {
             ("policy_document", _) => format!("/library/{id}"),
             ("concern", true) => format!("/office/concerns/{id}"),
             ("concern", false) => format!("/me/concerns/{id}"),
-            ("self_report", false) => format!("/me/duty#my-reports"),
+            ("self_report", false) => "/me/duty#my-reports".to_string(),
             ("self_report", true) => "/office/self-reports".to_string(),
             _ => String::new(),
         }
