@@ -230,6 +230,9 @@ pub struct RuleSet {
     pub gate: Vec<Requirement>,
     /// The best tier a member who misses the gate can reach.
     pub gate_cap_tier: Option<String>,
+    /// The rules of each entry kind, by index into `rules` in file order: scoring a year of
+    /// a national committee looks this up tens of millions of times.
+    by_entry: std::collections::HashMap<String, Vec<usize>>,
 }
 
 fn centi(x: f64) -> i64 {
@@ -391,7 +394,13 @@ impl RuleSet {
             errors.sort_by_key(|e| e.line);
             return Err(errors);
         }
+        let mut by_entry: std::collections::HashMap<String, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, r) in rules.iter().enumerate() {
+            by_entry.entry(r.entry.clone()).or_default().push(i);
+        }
         Ok(RuleSet {
+            by_entry,
             name: raw.name.into_inner(),
             base_centi: centi(raw.base.unwrap_or(0.0)),
             pass_centi: centi(*raw.pass.get_ref()),
@@ -477,7 +486,12 @@ pub fn score(rules: &RuleSet, entries: &[Entry], standing: bool) -> Score {
     let mut seen_subject: BTreeSet<(usize, String)> = BTreeSet::new();
     let mut seen_year: BTreeSet<usize> = BTreeSet::new();
     for e in &entries {
-        for r in rules.rules.iter().filter(|r| r.entry == e.kind) {
+        let of_kind = rules
+            .by_entry
+            .get(&e.kind)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        for r in of_kind.iter().map(|i| &rules.rules[*i]) {
             if r.role.is_some_and(|role| role != e.role) || (r.standing_only && !standing) {
                 continue;
             }

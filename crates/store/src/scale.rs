@@ -8,7 +8,9 @@ use crate::db::{Conn, Param, Result, all, int, run};
 
 /// `seq(n)` for 1..=k, in SQL both databases run.
 fn seq(k: i64) -> String {
-    format!("WITH RECURSIVE seq(n) AS (SELECT CAST(1 AS BIGINT) UNION ALL SELECT n + 1 FROM seq WHERE n < {k}) ")
+    format!(
+        "WITH RECURSIVE seq(n) AS (SELECT CAST(1 AS BIGINT) UNION ALL SELECT n + 1 FROM seq WHERE n < {k}) "
+    )
 }
 
 /// `CASE n % len WHEN 0 THEN v0 …` over the given SQL values.

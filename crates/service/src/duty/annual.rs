@@ -116,15 +116,7 @@ pub async fn build(app: &App, committee_id: i64, year: i64) -> Result<Annual> {
     let y = rules_of(c, committee_id, year)
         .await?
         .ok_or_else(|| no_rules(year))?;
-    let scored = scores_of_year(c, committee_id, &y).await?;
-    let entries = entries_per_member(c, committee_id, year).await?;
-    let members: Vec<(MemberLine, Score, usize)> = scored
-        .into_iter()
-        .map(|(m, s)| {
-            let n = entries.get(&m.id).copied().unwrap_or(0);
-            (m, s, n)
-        })
-        .collect();
+    let members = scores_of_year(c, committee_id, &y).await?;
     let s = span(year);
     let mut sections = vec![
         by_sector(&members),
@@ -144,7 +136,7 @@ pub async fn build(app: &App, committee_id: i64, year: i64) -> Result<Annual> {
         ("委员人数".to_string(), n.to_string()),
         (
             "履职记录（条）".into(),
-            entries.values().sum::<usize>().to_string(),
+            members.iter().map(|(_, _, e)| e).sum::<usize>().to_string(),
         ),
         (
             "有履职记录的委员".into(),
@@ -190,20 +182,6 @@ pub async fn build(app: &App, committee_id: i64, year: i64) -> Result<Annual> {
         overview,
         sections,
     })
-}
-
-async fn entries_per_member(
-    c: &mut Conn<'_>,
-    committee_id: i64,
-    year: i64,
-) -> Result<HashMap<i64, usize>> {
-    let mut out = HashMap::new();
-    for e in lianxin_store::duty::of_year(c, committee_id, year).await? {
-        if e.reverses_event == 0 {
-            *out.entry(e.member_id).or_insert(0) += 1;
-        }
-    }
-    Ok(out)
 }
 
 fn by_sector(members: &[(MemberLine, Score, usize)]) -> Section {

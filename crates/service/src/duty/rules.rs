@@ -118,7 +118,7 @@ pub async fn close(app: &App, g: &Granted<ManageDutyYear>, year: i64) -> Result<
     let scores = scores_of_year(&mut tx.conn(), c, &y).await?;
     let rows: Vec<SnapshotRow> = scores
         .iter()
-        .map(|(m, s)| SnapshotRow {
+        .map(|(m, s, _)| SnapshotRow {
             member_id: m.id,
             total_centi: s.total_centi,
             tier: s.tier.clone(),

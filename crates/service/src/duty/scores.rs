@@ -2,13 +2,13 @@
 //! 一人一档) and the rankings. Both — and the annual report — score through
 //! [`scores_of_year`] / [`score_member`], so a member's total is the same everywhere.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use lianxin_domain::access::{Granted, JoinActivities, Role, ViewOrganisation};
 use lianxin_domain::duty::in_force;
 use lianxin_domain::scoring::{Entry, EntryRole, Line, RuleSet, Score, score};
 use lianxin_store::Conn;
-use lianxin_store::duty::{self as store, EntryRow, MemberLine};
+use lianxin_store::duty::{self as store, EntryRow, MemberLine, ScoringRow};
 use lianxin_store::scoring_rules::{self as rules_store, RulesRow};
 
 use crate::{App, Error, Result};
@@ -54,7 +54,7 @@ pub fn no_rules(year: i64) -> Error {
 
 /// The entries that count, as the engine takes them: corrections applied, and for a closed
 /// year only what was logged by its close. Also says, row by row, whether it counts.
-fn scorable(rows: &[EntryRow], upto: Option<i64>) -> (Vec<Entry>, Vec<bool>) {
+fn scorable(rows: &[ScoringRow], upto: Option<i64>) -> (Vec<Entry>, Vec<bool>) {
     let keys: Vec<(i64, &str, i64)> = rows
         .iter()
         .map(|r| (r.event_id, r.kind.as_str(), r.reverses_event))
@@ -81,31 +81,30 @@ fn scorable(rows: &[EntryRow], upto: Option<i64>) -> (Vec<Entry>, Vec<bool>) {
 }
 
 /// One member's score from their rows of the year.
-pub fn score_member(y: &YearRules, rows: &[EntryRow], standing: bool) -> (Score, Vec<bool>) {
+pub fn score_member(y: &YearRules, rows: &[ScoringRow], standing: bool) -> (Score, Vec<bool>) {
     let (entries, counts) = scorable(rows, y.upto());
     (score(&y.rules, &entries, standing), counts)
 }
 
-/// Every active member's score for a year: (member, score).
+/// Every active member's score for a year: (member, score, entries logged).
 pub async fn scores_of_year(
     c: &mut Conn<'_>,
     committee_id: i64,
     y: &YearRules,
-) -> Result<Vec<(MemberLine, Score)>> {
+) -> Result<Vec<(MemberLine, Score, usize)>> {
     let members = store::members(c, committee_id).await?;
-    let rows = store::of_year(c, committee_id, y.row.year).await?;
-    let mut by_member: HashMap<i64, Vec<EntryRow>> = HashMap::new();
-    for r in rows {
-        by_member.entry(r.member_id).or_default().push(r);
+    let rows = store::scoring_rows(c, committee_id, y.row.year).await?;
+    // Both are ordered by member: walk them side by side.
+    let mut groups = rows.chunk_by(|a, b| a.member_id == b.member_id).peekable();
+    let mut out = Vec::with_capacity(members.len());
+    for m in members {
+        while groups.next_if(|g| g[0].member_id < m.id).is_some() {}
+        let mine = groups.next_if(|g| g[0].member_id == m.id).unwrap_or(&[]);
+        let (s, _) = score_member(y, mine, m.is_standing);
+        let logged = mine.iter().filter(|r| r.reverses_event == 0).count();
+        out.push((m, s, logged));
     }
-    Ok(members
-        .into_iter()
-        .map(|m| {
-            let rows = by_member.get(&m.id).map(Vec::as_slice).unwrap_or(&[]);
-            let (s, _) = score_member(y, rows, m.is_standing);
-            (m, s)
-        })
-        .collect())
+    Ok(out)
 }
 
 /// An entry with the points it earned (hundredths), the rule's line in the rule file, and
@@ -176,7 +175,8 @@ pub(crate) async fn archive_of(
     let y = rules_of(c, committee_id, year).await?;
     let (s, counts) = match &y {
         Some(y) => {
-            let (s, counts) = score_member(y, &rows, m.is_standing);
+            let slim: Vec<ScoringRow> = rows.iter().map(ScoringRow::from).collect();
+            let (s, counts) = score_member(y, &slim, m.is_standing);
             (Some(s), counts)
         }
         None => (None, vec![true; rows.len()]),
@@ -307,8 +307,8 @@ pub async fn ranking_of(c: &mut Conn<'_>, committee_id: i64, year: i64) -> Resul
         Some(prev) => scores_of_year(c, committee_id, &prev)
             .await?
             .into_iter()
-            .filter(|(_, s)| !s.passed)
-            .map(|(m, _)| m.id)
+            .filter(|(_, s, _)| !s.passed)
+            .map(|(m, _, _)| m.id)
             .collect(),
         None => HashSet::new(),
     };
@@ -317,12 +317,12 @@ pub async fn ranking_of(c: &mut Conn<'_>, committee_id: i64, year: i64) -> Resul
             .cmp(&a.1.total_centi)
             .then(a.0.id.cmp(&b.0.id))
     });
-    let totals: Vec<i64> = scored.iter().map(|(_, s)| s.total_centi).collect();
+    let totals: Vec<i64> = scored.iter().map(|(_, s, _)| s.total_centi).collect();
     let committee_places = places(&totals);
     let mut sector_places = vec![0; scored.len()];
     let mut sectors: std::collections::BTreeMap<&str, Vec<usize>> =
         std::collections::BTreeMap::new();
-    for (i, (m, _)) in scored.iter().enumerate() {
+    for (i, (m, _, _)) in scored.iter().enumerate() {
         sectors.entry(m.sector.as_str()).or_default().push(i);
     }
     for idxs in sectors.values() {
@@ -338,14 +338,14 @@ pub async fn ranking_of(c: &mut Conn<'_>, committee_id: i64, year: i64) -> Resul
         .map(|t| {
             (
                 t.name.clone(),
-                scored.iter().filter(|(_, s)| s.tier == t.name).count(),
+                scored.iter().filter(|(_, s, _)| s.tier == t.name).count(),
             )
         })
         .collect();
     let rows = scored
         .into_iter()
         .enumerate()
-        .map(|(i, (m, s))| Ranked {
+        .map(|(i, (m, s, _))| Ranked {
             twice_below: !s.passed && last_year.contains(&m.id),
             member_id: m.id,
             name: m.name,
