@@ -83,8 +83,18 @@ async fn bench(postgres: bool, scale: Scale) {
         ours.push(t.elapsed());
         assert_eq!(r.rows.len(), ranked.rows.len());
     }
+    let t = Instant::now();
+    let rows = lianxin_store::duty::scoring_rows(&mut conn.conn(), 1, year)
+        .await
+        .expect("rows");
+    let read = t.elapsed();
     drop(conn);
     let (raw, ours) = (median(raw), median(ours));
+    println!(
+        "  of which reading the {} rows ordered by member: {:.0} ms",
+        rows.len(),
+        read.as_secs_f64() * 1000.0
+    );
     println!(
         "  full-year scoring + ranking of every member: {:.0} ms; plain GROUP BY: {:.0} ms; ratio {:.2}×",
         ours.as_secs_f64() * 1000.0,
