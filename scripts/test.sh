@@ -30,7 +30,7 @@ if ! psql "$LIANXIN_TEST_POSTGRES_URL" -qAtc 'SELECT 1' >/dev/null 2>&1; then
   exit 1
 fi
 # Databases left by earlier runs (each test makes its own).
-psql "$LIANXIN_TEST_POSTGRES_URL" -qAtc "SELECT datname FROM pg_database WHERE datname LIKE 'lianxin_test_%' OR datname = 'lianxin_e2e'" |
+psql "$LIANXIN_TEST_POSTGRES_URL" -qAtc "SELECT datname FROM pg_database WHERE datname LIKE 'lianxin_test_%' OR datname LIKE 'lianxin_e2e%'" |
   while read -r db; do psql "$LIANXIN_TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null; done
 rm -rf "${TMPDIR:-/tmp}/lianxin-tests"
 

@@ -791,6 +791,10 @@ both_demo!(the_total_is_the_same_everywhere_on_random_data, |t| {
             };
             lianxin_store::duty::add(&mut tx.conn(), &e).await.unwrap();
         }
+        // Written past the consumer, as `demo --scale` does: keep the scores the same way.
+        scores::keep_scores(&mut tx.conn(), 1, y, None)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
     }
     let g = system_actor(1).grant::<ViewOrganisation>().unwrap();

@@ -1,6 +1,8 @@
 // Starts `lianxin serve --demo` on a free port with its own database and stops it after.
-// E2E_DATABASE_URL selects PostgreSQL (a fresh database is expected); default: a temp SQLite file.
-import { spawn } from 'node:child_process';
+// E2E_DATABASE_URL selects PostgreSQL: each test file gets a fresh database named after it
+// (`…_<pid>`, made with psql), so no file sees what another changed; default: a temp SQLite
+// file.
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,7 +13,20 @@ const bin = process.env.LIANXIN_BIN || join(process.env.CARGO_TARGET_DIR || join
 
 export async function startServer() {
   const dir = mkdtempSync(join(tmpdir(), 'lianxin-e2e-'));
-  const url = process.env.E2E_DATABASE_URL || `sqlite://${join(dir, 'e2e.db')}`;
+  let url = `sqlite://${join(dir, 'e2e.db')}`;
+  let dropDb = () => {};
+  if (process.env.E2E_DATABASE_URL) {
+    const base = new URL(process.env.E2E_DATABASE_URL);
+    const name = `${base.pathname.slice(1)}_${process.pid}`;
+    const admin = new URL(base);
+    admin.pathname = '/postgres';
+    execFileSync('psql', [admin.href, '-qc', `CREATE DATABASE ${name}`]);
+    base.pathname = `/${name}`;
+    url = base.href;
+    dropDb = () => {
+      try { execFileSync('psql', [admin.href, '-qc', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]); } catch { /* left for the next run's clean-up */ }
+    };
+  }
   const env = { ...process.env, LIANXIN_DATABASE_URL: url, LIANXIN_LOG: 'warn' };
   const child = spawn(bin, ['serve', '--demo', '--addr', '127.0.0.1:0'], { cwd: dir, env });
   let output = '';
@@ -26,7 +41,12 @@ export async function startServer() {
     child.stderr.on('data', onData);
     child.on('exit', (code) => { clearTimeout(timer); fail(new Error(`server exited ${code}:\n${output}`)); });
   });
-  return { base, stop: () => child.kill('SIGINT'), output: () => output };
+  const stop = () => {
+    child.removeAllListeners('exit');
+    child.once('exit', dropDb);
+    child.kill('SIGINT');
+  };
+  return { base, stop, output: () => output };
 }
 
 export async function launch() {

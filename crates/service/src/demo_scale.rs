@@ -118,5 +118,9 @@ pub async fn load(app: &App, scale: Scale, progress: &dyn Fn(i64, i64)) -> Resul
         done += k;
         progress(done, all_rows);
     }
+    // The rows bypassed the consumer: keep everyone's score once, as a rebuild does.
+    let mut tx = app.db.begin_write().await?;
+    crate::duty::scores::keep_scores(&mut tx.conn(), 1, year, None).await?;
+    tx.commit().await?;
     Ok(())
 }

@@ -14,6 +14,7 @@ pub mod duty;
 pub mod duty_menu;
 pub mod journal;
 pub mod library;
+pub mod member_scores;
 pub mod opinions;
 pub mod proposals;
 pub mod records;

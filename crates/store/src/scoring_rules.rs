@@ -30,6 +30,12 @@ pub async fn years(c: &mut Conn<'_>, committee_id: i64) -> Result<Vec<RulesRow>>
     all(c, &q, &[Param::Int(committee_id)]).await
 }
 
+/// Every committee's years with rules.
+pub async fn all_years(c: &mut Conn<'_>) -> Result<Vec<RulesRow>> {
+    let q = format!("SELECT {COLS} FROM scoring_rules ORDER BY committee_id, year");
+    all(c, &q, &[]).await
+}
+
 /// Write a year's rules (the caller has checked the year is open).
 pub async fn save(
     c: &mut Conn<'_>,

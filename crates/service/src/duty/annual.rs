@@ -8,13 +8,12 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use lianxin_domain::access::{Granted, ManageDutyYear};
 use lianxin_domain::opinion::{InstructionLevel, Level};
-use lianxin_domain::scoring::Score;
 use lianxin_report::{Annual, Cell, Chart, Section};
 use lianxin_store::Conn;
 use lianxin_store::annual::{self as store, Counted, Span};
 use lianxin_store::duty::MemberLine;
 
-use super::scores::{no_rules, rules_of, scores_of_year};
+use super::scores::{Kept, kept_scores, no_rules, rules_of};
 use crate::opinions::bulletins::{china, fonts};
 use crate::{App, Error, Result, now};
 
@@ -66,7 +65,7 @@ fn with_chart(mut s: Section, title: &str, label: usize, value: usize) -> Sectio
 
 /// Participation and scores of a group of members: (members, with any duty, average,
 /// highest, lowest, passed).
-fn group_row(name: &str, group: &[&(MemberLine, Score, usize)]) -> Vec<Cell> {
+fn group_row(name: &str, group: &[&(MemberLine, Kept, usize)]) -> Vec<Cell> {
     let n = group.len();
     let active = group.iter().filter(|(_, _, e)| *e > 0).count();
     let totals: Vec<i64> = group.iter().map(|(_, s, _)| s.total_centi).collect();
@@ -116,7 +115,7 @@ pub async fn build(app: &App, committee_id: i64, year: i64) -> Result<Annual> {
     let y = rules_of(c, committee_id, year)
         .await?
         .ok_or_else(|| no_rules(year))?;
-    let members = scores_of_year(c, committee_id, &y).await?;
+    let members = kept_scores(c, committee_id, &y).await?;
     let s = span(year);
     let mut sections = vec![
         by_sector(&members),
@@ -184,8 +183,8 @@ pub async fn build(app: &App, committee_id: i64, year: i64) -> Result<Annual> {
     })
 }
 
-fn by_sector(members: &[(MemberLine, Score, usize)]) -> Section {
-    let mut groups: BTreeMap<&str, Vec<&(MemberLine, Score, usize)>> = BTreeMap::new();
+fn by_sector(members: &[(MemberLine, Kept, usize)]) -> Section {
+    let mut groups: BTreeMap<&str, Vec<&(MemberLine, Kept, usize)>> = BTreeMap::new();
     for m in members {
         groups.entry(m.0.sector.as_str()).or_default().push(m);
     }
@@ -201,11 +200,11 @@ fn by_sector(members: &[(MemberLine, Score, usize)]) -> Section {
 async fn by_special_committee(
     c: &mut Conn<'_>,
     committee_id: i64,
-    members: &[(MemberLine, Score, usize)],
+    members: &[(MemberLine, Kept, usize)],
 ) -> Result<Section> {
-    let by_id: HashMap<i64, &(MemberLine, Score, usize)> =
+    let by_id: HashMap<i64, &(MemberLine, Kept, usize)> =
         members.iter().map(|m| (m.0.id, m)).collect();
-    let mut groups: BTreeMap<String, Vec<&(MemberLine, Score, usize)>> = BTreeMap::new();
+    let mut groups: BTreeMap<String, Vec<&(MemberLine, Kept, usize)>> = BTreeMap::new();
     for x in store::special_committees(c, committee_id).await? {
         if let Some(m) = by_id.get(&x.member_id) {
             groups.entry(x.name).or_default().push(m);
@@ -220,7 +219,7 @@ async fn by_special_committee(
     ))
 }
 
-fn requirements(members: &[(MemberLine, Score, usize)]) -> Section {
+fn requirements(members: &[(MemberLine, Kept, usize)]) -> Section {
     let mut missing: BTreeMap<&str, usize> = BTreeMap::new();
     for (_, s, _) in members {
         for m in &s.missing {
@@ -432,7 +431,7 @@ async fn studios(c: &mut Conn<'_>, committee_id: i64, year: i64, s: &Span) -> Re
 
 fn tiers(
     rules: &lianxin_domain::scoring::RuleSet,
-    members: &[(MemberLine, Score, usize)],
+    members: &[(MemberLine, Kept, usize)],
 ) -> Section {
     let n = members.len();
     let rows = rules
@@ -461,8 +460,8 @@ fn tiers(
     )
 }
 
-fn appendix(members: &[(MemberLine, Score, usize)]) -> Section {
-    let mut sorted: Vec<&(MemberLine, Score, usize)> = members.iter().collect();
+fn appendix(members: &[(MemberLine, Kept, usize)]) -> Section {
+    let mut sorted: Vec<&(MemberLine, Kept, usize)> = members.iter().collect();
     sorted.sort_by(|a, b| {
         b.1.total_centi
             .cmp(&a.1.total_centi)

@@ -31,8 +31,15 @@ const BATCH: i64 = 500;
 
 pub struct DutyLog;
 
-/// Write the entries one event gives; how many rows were added.
-async fn write(c: &mut Conn<'_>, e: &EventRow, only_year: Option<i64>) -> Result<usize> {
+/// Write the entries one event gives; how many rows were added. With `keep`, the scores of
+/// the members who got entries are computed again and kept (the consumer; a rebuild keeps
+/// every score once at the end).
+async fn write(
+    c: &mut Conn<'_>,
+    e: &EventRow,
+    only_year: Option<i64>,
+    keep: bool,
+) -> Result<usize> {
     let Ok(payload) = serde_json::from_str::<serde_json::Value>(&e.payload) else {
         return Ok(0);
     };
@@ -44,6 +51,7 @@ async fn write(c: &mut Conn<'_>, e: &EventRow, only_year: Option<i64>) -> Result
         return Ok(0);
     }
     let mut added = 0;
+    let mut members: Vec<i64> = Vec::new();
     for d in entries_of(&e.kind, &e.subject_type, e.subject_id, &payload) {
         let row = NewEntry {
             committee_id: e.committee_id,
@@ -59,7 +67,19 @@ async fn write(c: &mut Conn<'_>, e: &EventRow, only_year: Option<i64>) -> Result
             occurred_at: e.occurred_at,
             reverses_event: d.reverses_event,
         };
-        added += usize::from(store::add(c, &row).await?);
+        if store::add(c, &row).await? {
+            added += 1;
+            if !members.contains(&d.member_id) {
+                members.push(d.member_id);
+            }
+        }
+    }
+    // A member's own record changed (standing, sector): standing-only rules may now apply.
+    if e.subject_type == "member" && e.kind.starts_with("member.") {
+        members.push(e.subject_id);
+    }
+    if keep && !members.is_empty() {
+        scores::keep_scores(c, e.committee_id, year, Some(&members)).await?;
     }
     Ok(added)
 }
@@ -69,7 +89,7 @@ impl Consumer for DutyLog {
         CONSUMER
     }
     async fn handle(&self, c: &mut Conn<'_>, event: &EventRow) -> Result<()> {
-        write(c, event, None).await.map(|_| ())
+        write(c, event, None, true).await.map(|_| ())
     }
 }
 
@@ -99,12 +119,17 @@ pub async fn rebuild(app: &App, year: Option<i64>, progress: &dyn Fn(i64, i64)) 
             break;
         };
         for e in events.iter().filter(|e| e.id <= upto) {
-            written += write(&mut tx.conn(), e, year).await?;
+            written += write(&mut tx.conn(), e, year, false).await?;
         }
         after = last;
         progress(after.min(upto), upto);
         if after >= upto {
             break;
+        }
+    }
+    for r in lianxin_store::scoring_rules::all_years(&mut tx.conn()).await? {
+        if year.is_none_or(|y| y == r.year) {
+            scores::keep_scores(&mut tx.conn(), r.committee_id, r.year, None).await?;
         }
     }
     tx.commit().await?;

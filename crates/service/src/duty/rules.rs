@@ -82,6 +82,8 @@ pub async fn save(app: &App, g: &Granted<ManageDutyYear>, year: i64, source: &st
         now(),
     )
     .await?;
+    // Every member's kept score follows the new rules at once.
+    super::scores::keep_scores(&mut tx.conn(), g.committee_id(), year, None).await?;
     let change = Change {
         committee_id: g.committee_id(),
         kind: "scoring.rules_saved",
@@ -126,6 +128,7 @@ pub async fn close(app: &App, g: &Granted<ManageDutyYear>, year: i64) -> Result<
         })
         .collect();
     store::snapshot(&mut tx.conn(), c, year, &rows).await?;
+    super::scores::keep_scores(&mut tx.conn(), c, year, None).await?;
     let change = Change {
         committee_id: c,
         kind: "scoring.year_closed",

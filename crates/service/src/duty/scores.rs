@@ -15,7 +15,7 @@ use crate::{App, Error, Result};
 
 /// A committee's rules for a year as stored, parsed.
 pub struct YearRules {
-    pub rules: RuleSet,
+    pub rules: std::sync::Arc<RuleSet>,
     pub row: RulesRow,
 }
 
@@ -31,13 +31,33 @@ pub async fn rules_of(c: &mut Conn<'_>, committee_id: i64, year: i64) -> Result<
     let Some(row) = rules_store::of_year(c, committee_id, year).await? else {
         return Ok(None);
     };
-    // Stored rules were validated when saved; failing now means the engine changed.
-    let rules = RuleSet::parse(&row.source).map_err(|e| {
-        Error::internal(format!(
-            "stored scoring rules of {year} no longer parse: {}",
-            e.first().map(ToString::to_string).unwrap_or_default()
-        ))
-    })?;
+    // The consumer scores after every event: parse a year's file once, while it is unchanged.
+    type Parsed = std::collections::HashMap<(i64, i64), (String, std::sync::Arc<RuleSet>)>;
+    static PARSED: std::sync::Mutex<Option<Parsed>> = std::sync::Mutex::new(None);
+    let key = (committee_id, year);
+    let cached = PARSED.lock().ok().and_then(|p| {
+        p.as_ref()
+            .and_then(|m| m.get(&key))
+            .filter(|(source, _)| *source == row.source)
+            .map(|(_, r)| r.clone())
+    });
+    let rules = match cached {
+        Some(r) => r,
+        None => {
+            // Stored rules were validated when saved; failing now means the engine changed.
+            let r = std::sync::Arc::new(RuleSet::parse(&row.source).map_err(|e| {
+                Error::internal(format!(
+                    "stored scoring rules of {year} no longer parse: {}",
+                    e.first().map(ToString::to_string).unwrap_or_default()
+                ))
+            })?);
+            if let Ok(mut p) = PARSED.lock() {
+                p.get_or_insert_with(Default::default)
+                    .insert(key, (row.source.clone(), r.clone()));
+            }
+            r
+        }
+    };
     Ok(Some(YearRules { rules, row }))
 }
 
@@ -103,6 +123,108 @@ pub async fn scores_of_year(
         let (s, _) = score_member(y, mine, m.is_standing);
         let logged = mine.iter().filter(|r| r.reverses_event == 0).count();
         out.push((m, s, logged));
+    }
+    Ok(out)
+}
+
+/// A member's score of a year as kept: what rankings and the annual report read.
+#[derive(Debug, Clone)]
+pub struct Kept {
+    pub total_centi: i64,
+    pub tier: String,
+    pub passed: bool,
+    pub missing: Vec<String>,
+}
+
+impl From<&Score> for Kept {
+    fn from(s: &Score) -> Self {
+        Kept {
+            total_centi: s.total_centi,
+            tier: s.tier.clone(),
+            passed: s.passed,
+            missing: s.missing.clone(),
+        }
+    }
+}
+
+/// Score members of a year from their entries and keep the scores (every active member
+/// with None). Without rules for the year, nothing is kept.
+pub async fn keep_scores(
+    c: &mut Conn<'_>,
+    committee_id: i64,
+    year: i64,
+    only: Option<&[i64]>,
+) -> Result<usize> {
+    use lianxin_store::member_scores::{self as kept, KeptRow};
+    let Some(y) = rules_of(c, committee_id, year).await? else {
+        kept::clear(c, committee_id, year).await?;
+        return Ok(0);
+    };
+    let scored: Vec<(i64, Score, usize)> = match only {
+        None => scores_of_year(c, committee_id, &y)
+            .await?
+            .into_iter()
+            .map(|(m, s, n)| (m.id, s, n))
+            .collect(),
+        Some(ids) => {
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                let Some(m) = store::member(c, committee_id, *id).await? else {
+                    continue;
+                };
+                let rows: Vec<ScoringRow> = store::of_member(c, *id, year)
+                    .await?
+                    .iter()
+                    .map(ScoringRow::from)
+                    .collect();
+                let (s, _) = score_member(&y, &rows, m.is_standing);
+                let n = rows.iter().filter(|r| r.reverses_event == 0).count();
+                out.push((m.id, s, n));
+            }
+            out
+        }
+    };
+    let rows: Vec<KeptRow> = scored
+        .iter()
+        .map(|(id, s, n)| KeptRow {
+            member_id: *id,
+            total_centi: s.total_centi,
+            tier: s.tier.clone(),
+            passed: s.passed,
+            missing: s.missing.join("\n"),
+            entries: *n as i64,
+        })
+        .collect();
+    kept::save(c, committee_id, year, &rows).await?;
+    Ok(rows.len())
+}
+
+/// Every active member's kept score of a year: (member, score, entries logged). A member with
+/// nothing kept (new since the rules were saved, no duty yet) has the score of no entries.
+pub async fn kept_scores(
+    c: &mut Conn<'_>,
+    committee_id: i64,
+    y: &YearRules,
+) -> Result<Vec<(MemberLine, Kept, usize)>> {
+    let members = store::members(c, committee_id).await?;
+    let kept = lianxin_store::member_scores::of_year(c, committee_id, y.row.year).await?;
+    let mut kept = kept.into_iter().peekable();
+    let mut out = Vec::with_capacity(members.len());
+    for m in members {
+        while kept.next_if(|k| k.member_id < m.id).is_some() {}
+        let line = match kept.next_if(|k| k.member_id == m.id) {
+            Some(k) => (
+                Kept {
+                    total_centi: k.total_centi,
+                    tier: k.tier,
+                    passed: k.passed,
+                    missing: k.missing.lines().map(str::to_string).collect(),
+                },
+                k.entries as usize,
+            ),
+            None => (Kept::from(&score(&y.rules, &[], m.is_standing)), 0),
+        };
+        out.push((m, line.0, line.1));
     }
     Ok(out)
 }
@@ -302,9 +424,9 @@ pub async fn ranking_of(c: &mut Conn<'_>, committee_id: i64, year: i64) -> Resul
     let y = rules_of(c, committee_id, year)
         .await?
         .ok_or_else(|| no_rules(year))?;
-    let mut scored = scores_of_year(c, committee_id, &y).await?;
+    let mut scored = kept_scores(c, committee_id, &y).await?;
     let last_year: HashSet<i64> = match rules_of(c, committee_id, year - 1).await? {
-        Some(prev) => scores_of_year(c, committee_id, &prev)
+        Some(prev) => kept_scores(c, committee_id, &prev)
             .await?
             .into_iter()
             .filter(|(_, s, _)| !s.passed)
