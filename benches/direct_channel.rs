@@ -13,7 +13,6 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use lianxin_service::demo;
 use lianxin_store::Db;
 use lianxin_store::db::{Param, int, run};
 
@@ -129,34 +128,7 @@ async fn bench(postgres: bool) {
     generate(&db).await;
     let generated = t.elapsed();
     let base = support::serve(&app).await;
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .expect("client");
-    let login = client
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .expect("login")
-        .text()
-        .await
-        .expect("text");
-    let csrf = login
-        .split("name=\"_csrf\" value=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .unwrap_or("")
-        .to_string();
-    client
-        .post(format!("{base}/login"))
-        .form(&[
-            ("username", "office"),
-            ("password", demo::PASSWORD),
-            ("_csrf", &csrf),
-        ])
-        .send()
-        .await
-        .expect("sign in");
+    let client = support::signed_in(&base, "office").await;
 
     println!(
         "{}: generated {ROWS} proposals and {ROWS} opinion reports in {:.1} s; {} requests each",

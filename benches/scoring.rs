@@ -115,35 +115,7 @@ async fn bench(postgres: bool, scale: Scale) {
 
     // One member's score page, as the office opens it, over HTTP.
     let base = support::serve(&app).await;
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .expect("client");
-    let login = client
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .expect("login page")
-        .text()
-        .await
-        .expect("text");
-    let csrf = login
-        .split("name=\"_csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap_or_default()
-        .to_string();
-    let r = client
-        .post(format!("{base}/login"))
-        .form(&[
-            ("username", "office"),
-            ("password", "lianxin-demo"),
-            ("_csrf", csrf.as_str()),
-        ])
-        .send()
-        .await
-        .expect("login");
-    assert!(r.status().is_success() || r.status().is_redirection());
+    let client = support::signed_in(&base, "office").await;
     let ids: Vec<i64> = ranked
         .rows
         .iter()

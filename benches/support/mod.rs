@@ -76,6 +76,40 @@ pub async fn serve(app: &App) -> String {
     base
 }
 
+/// A cookie-keeping client signed in to the server at `base` as `username` (demo password).
+pub async fn signed_in(base: &str, username: &str) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    let login = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .expect("login")
+        .text()
+        .await
+        .expect("text");
+    let csrf = login
+        .split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or("")
+        .to_string();
+    let r = client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("username", username),
+            ("password", demo::PASSWORD),
+            ("_csrf", &csrf),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    assert!(r.status().is_success() || r.status().is_redirection());
+    client
+}
+
 /// The `p` quantile (0–1) of the latencies, in milliseconds.
 pub fn pct(l: &mut [Duration], p: f64) -> f64 {
     if l.is_empty() {

@@ -7,8 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import jsQR from 'jsqr';
-import { startServer, launch, signedIn, submit, DESK, PHONE } from './server.js';
+import { startServer, launch, signedIn, submit, readQr, DESK, PHONE } from './server.js';
 
 let server, browser;
 const shots = new URL('../screenshots/', import.meta.url).pathname;
@@ -31,21 +30,6 @@ async function openActivity(page, title) {
   await submit(page, `#my-activities a:has-text("${title}")`);
 }
 
-async function readQr(page, selector) {
-  await page.locator(selector).evaluate((img) => img.decode());
-  const pixels = await page.evaluate((sel) => {
-    const img = document.querySelector(sel);
-    const c = document.createElement('canvas');
-    c.width = 480; c.height = 480;
-    const g = c.getContext('2d');
-    g.fillStyle = '#fff'; g.fillRect(0, 0, 480, 480);
-    g.drawImage(img, 0, 0, 480, 480);
-    return Array.from(g.getImageData(0, 0, 480, 480).data);
-  }, selector);
-  const code = jsQR(Uint8ClampedArray.from(pixels), 480, 480);
-  assert.ok(code, 'the QR code can be read');
-  return code.data;
-}
 
 test('a member asks for leave, confirms, and checks in by scanning the screen', async () => {
   const member = await as('member');

@@ -9,8 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import jsQR from 'jsqr';
-import { startServer, launch, signedIn, submit, DESK, PHONE } from './server.js';
+import { startServer, launch, signedIn, submit, readQr, DESK, PHONE } from './server.js';
 
 let server, browser;
 const shots = new URL('../screenshots/', import.meta.url).pathname;
@@ -27,21 +26,6 @@ after(async () => {
 
 const as = (user, device = PHONE) => signedIn(browser, server.base, user, device);
 
-async function readQr(page, selector) {
-  await page.locator(selector).evaluate((img) => img.decode());
-  const pixels = await page.evaluate((sel) => {
-    const img = document.querySelector(sel);
-    const c = document.createElement('canvas');
-    c.width = 480; c.height = 480;
-    const g = c.getContext('2d');
-    g.fillStyle = '#fff'; g.fillRect(0, 0, 480, 480);
-    g.drawImage(img, 0, 0, 480, 480);
-    return Array.from(g.getImageData(0, 0, 480, 480).data);
-  }, selector);
-  const code = jsQR(Uint8ClampedArray.from(pixels), 480, 480);
-  assert.ok(code, 'the QR code can be read');
-  return code.data;
-}
 
 // Every row of one sheet of an XLSX file, as text cells (shared strings resolved).
 function sheetRows(file, sheet) {

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
+import jsQR from 'jsqr';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const bin = process.env.LIANXIN_BIN || join(process.env.CARGO_TARGET_DIR || join(root, 'target'), 'debug', 'lianxin');
@@ -77,4 +78,21 @@ export async function signedIn(browser, base, user, device = PHONE) {
   const page = await ctx.newPage();
   await login(page, base, user);
   return { ctx, page };
+}
+
+// Read the QR code shown in the image at `selector`, as a phone's camera would.
+export async function readQr(page, selector) {
+  await page.locator(selector).evaluate((img) => img.decode());
+  const pixels = await page.evaluate((sel) => {
+    const img = document.querySelector(sel);
+    const c = document.createElement('canvas');
+    c.width = 480; c.height = 480;
+    const g = c.getContext('2d');
+    g.fillStyle = '#fff'; g.fillRect(0, 0, 480, 480);
+    g.drawImage(img, 0, 0, 480, 480);
+    return Array.from(g.getImageData(0, 0, 480, 480).data);
+  }, selector);
+  const code = jsQR(Uint8ClampedArray.from(pixels), 480, 480);
+  if (!code) throw new Error(`no QR code could be read from ${selector}`);
+  return code.data;
 }
