@@ -42,16 +42,6 @@ pub async fn save(c: &mut Conn<'_>, committee_id: i64, year: i64, rows: &[KeptRo
     Ok(())
 }
 
-/// Forget a year's kept scores (its rules are gone).
-pub async fn clear(c: &mut Conn<'_>, committee_id: i64, year: i64) -> Result<u64> {
-    run(
-        c,
-        "DELETE FROM member_scores WHERE committee_id = $1 AND year = $2",
-        &[Param::Int(committee_id), Param::Int(year)],
-    )
-    .await
-}
-
 /// The kept scores of a year, by member.
 pub async fn of_year(c: &mut Conn<'_>, committee_id: i64, year: i64) -> Result<Vec<KeptRow>> {
     all(

@@ -148,7 +148,8 @@ impl From<&Score> for Kept {
 }
 
 /// Score members of a year from their entries and keep the scores (every active member
-/// with None). Without rules for the year, nothing is kept.
+/// with None). Without rules for the year there is nothing to keep (rules are never
+/// deleted, so nothing was kept before either): this runs after every duty event.
 pub async fn keep_scores(
     c: &mut Conn<'_>,
     committee_id: i64,
@@ -157,7 +158,6 @@ pub async fn keep_scores(
 ) -> Result<usize> {
     use lianxin_store::member_scores::{self as kept, KeptRow};
     let Some(y) = rules_of(c, committee_id, year).await? else {
-        kept::clear(c, committee_id, year).await?;
         return Ok(0);
     };
     let scored: Vec<(i64, Score, usize)> = match only {
