@@ -195,9 +195,9 @@ both_demo!(
             .iter()
             .map(|r| Entry {
                 id: r.id,
-                kind: r.kind.clone(),
+                kind: &r.kind,
                 role: EntryRole::parse(&r.role).unwrap(),
-                subject: r.subject.clone(),
+                subject: &r.subject,
                 joint_count: r.joint_count as u32,
                 joint_index: r.joint_index as u32,
             })

@@ -797,6 +797,54 @@ both_demo!(the_total_is_the_same_everywhere_on_random_data, |t| {
             .unwrap();
         tx.commit().await.unwrap();
     }
+    // Scoring everyone reads the log packed (each database its own way): the same entries.
+    {
+        let mut conn = t.app.db.acquire().await.unwrap();
+        let p = lianxin_store::duty::packed_year(&mut conn.conn(), 1, y)
+            .await
+            .unwrap();
+        let mut packed: Vec<_> = p
+            .entries
+            .iter()
+            .map(|e| {
+                let role = p.roles[e.role as usize].clone();
+                let (kind, subject) = (p.kind(e).to_string(), p.subject(e).to_string());
+                (
+                    e.member_id,
+                    e.id,
+                    kind,
+                    role,
+                    subject,
+                    e.joint_count,
+                    e.joint_index,
+                    e.event_id,
+                )
+            })
+            .collect();
+        packed.sort();
+        let rows = lianxin_store::duty::of_year(&mut conn.conn(), 1, y)
+            .await
+            .unwrap();
+        let mut plain: Vec<_> = rows
+            .into_iter()
+            .map(|r| {
+                let (kind, role, subject) = (r.kind, r.role, r.subject);
+                (
+                    r.member_id,
+                    r.id,
+                    kind,
+                    role,
+                    subject,
+                    r.joint_count,
+                    r.joint_index,
+                    r.event_id,
+                )
+            })
+            .collect();
+        plain.sort();
+        assert!(plain.len() >= 600);
+        assert_eq!(packed, plain, "seed {seed}");
+    }
     let g = system_actor(1).grant::<ViewOrganisation>().unwrap();
     let ranking = scores::ranking(&t.app, &g, y).await.unwrap();
     let report = annual::build(&t.app, 1, y).await.unwrap();
@@ -893,4 +941,199 @@ both_demo!(the_annual_report_downloads_as_pdf_xlsx_and_html, |t| {
     let r = member.get(t.url("/me/archive.pdf")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.bytes().await.unwrap().starts_with(b"%PDF-"));
+});
+
+/// A member of the same sector as `member_id` other than them, and one of another sector.
+async fn peers_of(t: &TestApp, member_id: i64) -> (i64, i64) {
+    let mut conn = t.app.db.acquire().await.unwrap();
+    let all = lianxin_store::duty::members(&mut conn.conn(), 1)
+        .await
+        .unwrap();
+    let me = all.iter().find(|m| m.id == member_id).unwrap();
+    let same = all
+        .iter()
+        .find(|m| m.sector == me.sector && m.id != me.id)
+        .expect("a peer in the member's sector");
+    let other = all.iter().find(|m| m.sector != me.sector).unwrap();
+    (same.id, other.id)
+}
+
+/// An account for a member, signed in.
+async fn account_for(t: &TestApp, username: &str, member_id: i64) -> reqwest::Client {
+    let g = system_actor(1).grant().unwrap();
+    let input = lianxin_service::auth::UserInput {
+        username,
+        display_name: username,
+        role: "member",
+        password: "peer-password-1",
+        member_id: Some(member_id),
+        handling_unit_id: None,
+    };
+    lianxin_service::auth::add_user(&t.app, &g, &input, false)
+        .await
+        .unwrap();
+    t.signed_in_with(username, "peer-password-1").await
+}
+
+async fn submit_report(t: &TestApp, c: &reqwest::Client, body: &str) {
+    let page = "/me/duty-report";
+    let y = year().to_string();
+    let fields = [("year", y.as_str()), ("body", body), ("submit", "1")];
+    assert_eq!(t.post_form(c, page, page, &fields).await.status(), 303);
+}
+
+// The democratic appraisal: peers of the sector grade submitted reports once each, never
+// their own, only while the office has the round open; the ballot is secret; the results
+// reach the office's page, the member (after the close) and the annual report.
+both_demo!(peers_grade_duty_reports_once_in_secret, |t| {
+    let y = year();
+    let ys = y.to_string();
+    let me = member_of(&t, "member").await;
+    let (peer_id, stranger_id) = peers_of(&t, me).await;
+    let member = t.signed_in("member").await;
+    let peer = account_for(&t, "peer", peer_id).await;
+    let office = t.signed_in("office").await;
+    let vote = |c: &reqwest::Client, id: i64, grade: &str| {
+        let (c, action, grade, ys) = (
+            c.clone(),
+            format!("/me/appraisal/{id}"),
+            grade.to_string(),
+            ys.clone(),
+        );
+        let t = &t;
+        async move {
+            let fields = [("year", ys.as_str()), ("grade", grade.as_str())];
+            t.post_form(&c, "/me/duty-report", &action, &fields).await
+        }
+    };
+    submit_report(&t, &member, "本人全年参加会议六次，接待群众二十人。").await;
+
+    // Before the round: the peer's report is listed nowhere yet, and no vote counts.
+    let (s, html) = text(&member, &t, &format!("/me/appraisal?year={y}")).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("data-stage=\"not_opened\""));
+    let r = vote(&member, peer_id, "excellent").await;
+    assert_eq!(
+        (r.status().as_u16(), code(&r)),
+        (404, "appraisal.no_report".into())
+    );
+    submit_report(&t, &peer, "本人牵头提交提案两件。").await;
+    let r = vote(&member, peer_id, "excellent").await;
+    assert_eq!(
+        (r.status().as_u16(), code(&r)),
+        (409, "appraisal.not_open".into())
+    );
+
+    // The office opens the round, once.
+    let open = |c: &reqwest::Client| {
+        let (c, ys, t) = (c.clone(), ys.clone(), &t);
+        async move {
+            t.post_form(
+                &c,
+                "/office/appraisal",
+                "/office/appraisal/open",
+                &[("year", ys.as_str())],
+            )
+            .await
+        }
+    };
+    assert_eq!(open(&office).await.status(), 303);
+    let r = open(&office).await;
+    assert_eq!(
+        (r.status().as_u16(), code(&r)),
+        (409, "appraisal.opened_before".into())
+    );
+    assert_eq!(
+        open(&member).await.status(),
+        403,
+        "members do not run the round"
+    );
+
+    // Bad votes: no grade, oneself, another sector.
+    let r = vote(&member, peer_id, "great").await;
+    assert_eq!(
+        (r.status().as_u16(), code(&r)),
+        (422, "validation.invalid_choice".into())
+    );
+    let r = vote(&member, me, "excellent").await;
+    assert_eq!(
+        (r.status().as_u16(), code(&r)),
+        (409, "appraisal.own".into())
+    );
+    let r = vote(&member, stranger_id, "excellent").await;
+    assert_eq!(r.status(), 404, "another sector's member is not found");
+
+    // One vote each, final.
+    let (_, html) = text(&member, &t, &format!("/me/appraisal/{peer_id}?year={y}")).await;
+    assert!(
+        html.contains("本人牵头提交提案两件"),
+        "the voter reads the report"
+    );
+    assert!(html.contains("id=\"vote-form\""));
+    assert_eq!(vote(&member, peer_id, "excellent").await.status(), 303);
+    let r = vote(&member, peer_id, "incompetent").await;
+    assert_eq!(
+        (r.status().as_u16(), code(&r)),
+        (409, "appraisal.voted".into())
+    );
+    assert_eq!(vote(&peer, me, "basic").await.status(), 303);
+    let (_, html) = text(&member, &t, &format!("/me/appraisal?year={y}")).await;
+    assert!(html.contains("已测评"));
+    assert!(
+        !html.contains("id=\"my-result\""),
+        "no result while the round is open"
+    );
+
+    // The office sees counts; nothing stored ties a voter to a grade.
+    let (s, html) = text(&office, &t, &format!("/office/appraisal?year={y}")).await;
+    assert_eq!(s, 200);
+    let row = |html: &str, id: i64| {
+        let at = html.find(&format!("data-member=\"{id}\"")).unwrap();
+        html[at..at + html[at..].find("</tr>").unwrap()].to_string()
+    };
+    assert!(
+        row(&html, peer_id).contains("100%"),
+        "{}",
+        row(&html, peer_id)
+    );
+    assert!(row(&html, me).contains("<td class=\"competent\">0%</td>"));
+    {
+        let mut conn = t.app.db.acquire().await.unwrap();
+        let n = int(
+            &mut conn.conn(),
+            "SELECT COUNT(*) FROM events WHERE kind = 'appraisal.voted' AND payload NOT LIKE '%excellent%' \
+             AND payload NOT LIKE '%basic%'",
+            &[],
+        )
+        .await
+        .unwrap();
+        assert_eq!(n, 2, "two votes recorded, neither with its grade");
+    }
+
+    // Closed: no more votes; the member sees their result; the annual report has it.
+    let close = t
+        .post_form(
+            &office,
+            "/office/appraisal",
+            "/office/appraisal/close",
+            &[("year", ys.as_str())],
+        )
+        .await;
+    assert_eq!(close.status(), 303);
+    let r = vote(&peer, me, "excellent").await;
+    assert_eq!(
+        (r.status().as_u16(), code(&r)),
+        (409, "appraisal.not_open".into())
+    );
+    let (_, html) = text(&member, &t, &format!("/me/appraisal?year={y}")).await;
+    assert!(html.contains("id=\"my-result\""));
+    assert!(html.contains("基本称职 1 票"), "{html}");
+    let report = annual::build(&t.app, 1, y).await.unwrap();
+    let s = report
+        .sections
+        .iter()
+        .find(|s| s.sheet == "民主测评")
+        .expect("an appraisal section");
+    assert_eq!(s.rows.len(), 2, "the two members with submitted reports");
+    assert!(s.note.contains("已结束"));
 });

@@ -2,7 +2,9 @@
 // consultation (by the QR code on the organiser's screen) and answers a concern; within
 // seconds the member's archive shows both entries with their points and the menu shows them
 // done. The office downloads the annual report as PDF and XLSX, and the test opens both: the
-// PDF's text through pdftotext, the workbook's cells through its XML.
+// PDF's text through pdftotext, the workbook's cells through its XML. Then two members of one
+// sector submit their duty reports and grade each other in the democratic appraisal, which
+// the office opens and closes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -146,4 +148,62 @@ test('menu, automatic entries in the archive within seconds, annual report as PD
   assert.equal(Number(row[3]), Number(total), 'the same total as the archive');
   await member.ctx.close();
   await office.ctx.close();
+});
+
+test('democratic appraisal: peers grade each other\'s duty reports in secret', async () => {
+  const year = new Date(Date.now() + 8 * 3600_000).getUTCFullYear();
+  // Every confirm() in these pages ("cannot be changed once submitted") is accepted.
+  const open = async (user, device = PHONE) => {
+    const s = await as(user, device);
+    s.page.on('dialog', (d) => d.accept());
+    return s;
+  };
+  const [a, b] = [await open('member'), await open('member2')];
+  for (const { page } of [a, b]) {
+    await page.goto(`${server.base}/me/duty-report?year=${year}`);
+    await submit(page, '#statement-form button[value="1"]');
+    assert.ok(await page.locator('#submitted').count(), 'the report is submitted');
+  }
+  const office = await open('office', DESK);
+  const o = office.page;
+  await o.goto(`${server.base}/office/appraisal?year=${year}`);
+  assert.equal(await o.getAttribute('#stage', 'data-stage'), 'not_opened');
+  await submit(o, '#open-form button');
+  assert.equal(await o.getAttribute('#stage', 'data-stage'), 'open');
+
+  // Each reads the other's report and grades it, once.
+  const grade = async ({ page }, value) => {
+    await page.goto(`${server.base}/me/appraisal?year=${year}`);
+    assert.equal(await page.locator('#peers li').count(), 1, 'the one peer with a report');
+    await submit(page, '#peers li a');
+    assert.ok((await page.textContent('pre.statement')).length > 20, 'the peer\'s report is shown');
+    await page.check(`#vote-form input[value=${value}]`);
+    await submit(page, '#vote-form button[type=submit]');
+    assert.match(await page.textContent('#peers li'), /已测评/);
+  };
+  await grade(a, 'competent');
+  await grade(b, 'excellent');
+  const overflow = await a.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the appraisal page is ${overflow}px wider than the phone`);
+
+  // The office sees the counts, then closes the round.
+  await o.reload();
+  const rows = o.locator('#appraisal-results tbody tr');
+  assert.equal(await rows.count(), 2);
+  for (let i = 0; i < 2; i++) {
+    assert.match(await rows.nth(i).locator('.votes').textContent(), /^1 \/ \d+$/);
+    assert.equal((await rows.nth(i).locator('.competent').textContent()).trim(), '100%');
+  }
+  await submit(o, '#close-form button');
+  assert.equal(await o.getAttribute('#stage', 'data-stage'), 'closed');
+  await o.screenshot({ path: `${shots}desk-appraisal.png`, fullPage: true });
+
+  // Each member now sees their own result; the voting form is gone.
+  await a.page.goto(`${server.base}/me/appraisal?year=${year}`);
+  assert.match(await a.page.textContent('#my-result'), /优秀 1 票/);
+  assert.equal((await a.page.textContent('#my-competent')).trim(), '100%');
+  await b.page.goto(`${server.base}/me/appraisal?year=${year}`);
+  assert.match(await b.page.textContent('#my-result'), /称职 1 票/);
+  await a.page.screenshot({ path: `${shots}phone-appraisal.png`, fullPage: true });
+  for (const s of [a, b, office]) await s.ctx.close();
 });

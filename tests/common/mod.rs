@@ -226,8 +226,13 @@ impl TestApp {
             .expect("login post")
     }
 
-    /// A separate browser (its own cookies) signed in as `username`.
+    /// A separate browser (its own cookies) signed in as the demo account `username`.
     pub async fn signed_in(&self, username: &str) -> reqwest::Client {
+        self.signed_in_with(username, demo::PASSWORD).await
+    }
+
+    /// A separate browser (its own cookies) signed in with this password.
+    pub async fn signed_in_with(&self, username: &str, password: &str) -> reqwest::Client {
         let c = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -245,7 +250,7 @@ impl TestApp {
             .post(self.url("/login"))
             .form(&[
                 ("username", username),
-                ("password", demo::PASSWORD),
+                ("password", password),
                 ("_csrf", &hidden(&login, "_csrf")),
             ])
             .send()

@@ -167,6 +167,10 @@ permission!(
     /// never one's own).
     ConfirmDuty, "duty.confirm", [Admin, Office, Convenor]);
 permission!(
+    /// Grade the duty reports of the peers of one's sector in the year's democratic appraisal
+    /// (民主测评), once each, never one's own.
+    AppraisePeers, "appraisal.vote", [Member, StudioLead, Convenor]);
+permission!(
     /// Issue Open311 API keys.
     ManageOpen311, "open311.manage", [Admin, Office]);
 permission!(

@@ -52,6 +52,10 @@ pub fn known_kind(kind: &str) -> Option<&'static str> {
 /// Which of a member's entries are in force: a correction's reversing entry cancels the entry
 /// it names (same event, same kind), and neither counts. Entries are (event, kind, reverses).
 pub fn in_force(entries: &[(i64, &str, i64)]) -> Vec<bool> {
+    // Corrections are rare: most members have none to look up.
+    if entries.iter().all(|(_, _, r)| *r == 0) {
+        return vec![true; entries.len()];
+    }
     let reversed: std::collections::HashSet<(i64, &str)> = entries
         .iter()
         .filter(|(_, _, r)| *r != 0)

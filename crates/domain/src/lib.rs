@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod activity;
+pub mod appraisal;
 pub mod audit;
 pub mod concern;
 pub mod duty;

@@ -9,7 +9,7 @@
 //! Points are kept in hundredths (`centi`), so that a joint proposal's halves and shares add
 //! up to exactly the whole.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -232,7 +232,9 @@ pub struct RuleSet {
     pub gate_cap_tier: Option<String>,
     /// The rules of each entry kind, by index into `rules` in file order: scoring a year of
     /// a national committee looks this up tens of millions of times.
-    by_entry: std::collections::HashMap<String, Vec<usize>>,
+    by_entry: HashMap<String, Vec<usize>>,
+    /// Each rule's category, by index into `categories` (None: outside every category).
+    category_of: Vec<Option<usize>>,
 }
 
 fn centi(x: f64) -> i64 {
@@ -394,13 +396,21 @@ impl RuleSet {
             errors.sort_by_key(|e| e.line);
             return Err(errors);
         }
-        let mut by_entry: std::collections::HashMap<String, Vec<usize>> =
-            std::collections::HashMap::new();
+        let mut by_entry: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, r) in rules.iter().enumerate() {
             by_entry.entry(r.entry.clone()).or_default().push(i);
         }
+        let category_of = rules
+            .iter()
+            .map(|r| {
+                r.category
+                    .as_ref()
+                    .and_then(|c| categories.iter().position(|x| &x.code == c))
+            })
+            .collect();
         Ok(RuleSet {
             by_entry,
+            category_of,
             name: raw.name.into_inner(),
             base_centi: centi(raw.base.unwrap_or(0.0)),
             pass_centi: centi(*raw.pass.get_ref()),
@@ -419,14 +429,15 @@ impl RuleSet {
     }
 }
 
-/// One duty-log entry as the engine sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
+/// One duty-log entry as the engine sees it, borrowing its text from wherever the entries
+/// were read (a full rescore reads millions: no copies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry<'a> {
     pub id: i64,
-    pub kind: String,
+    pub kind: &'a str,
     pub role: EntryRole,
     /// What it is about (`proposal:12`): the unit of "count once".
-    pub subject: String,
+    pub subject: &'a str,
     /// For a joint work: how many joint authors there are besides the lead, and this
     /// member's place among them (0-based); the lead has `joint_index` 0.
     pub joint_count: u32,
@@ -477,28 +488,73 @@ pub fn split_share(whole: i64, role: EntryRole, joint_count: u32, joint_index: u
     }
 }
 
-/// A member's score for the year from their entries.
-pub fn score(rules: &RuleSet, entries: &[Entry], standing: bool) -> Score {
+/// A member's score for the year from their entries, every point explained.
+pub fn score(rules: &RuleSet, entries: &[Entry<'_>], standing: bool) -> Score {
+    let mut lines = Vec::new();
+    let t = tally(rules, entries, standing, Some(&mut lines));
+    Score {
+        total_centi: t.total_centi,
+        lines,
+        categories: t.categories,
+        tier: t.tier,
+        passed: t.passed,
+        missing: t.missing,
+    }
+}
+
+/// What a score comes to, without the lines: the same computation as [`score`] (one code
+/// path), for scoring every member of a committee at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Total {
+    pub total_centi: i64,
+    /// Per category: (code, before cap, after cap).
+    pub categories: Vec<(String, i64, i64)>,
+    pub tier: String,
+    pub passed: bool,
+    pub missing: Vec<String>,
+}
+
+impl From<Score> for Total {
+    fn from(s: Score) -> Self {
+        Total {
+            total_centi: s.total_centi,
+            categories: s.categories,
+            tier: s.tier,
+            passed: s.passed,
+            missing: s.missing,
+        }
+    }
+}
+
+pub fn total(rules: &RuleSet, entries: &[Entry<'_>], standing: bool) -> Total {
+    tally(rules, entries, standing, None)
+}
+
+/// The engine. With `lines`, every point is written down as it is given.
+fn tally(
+    rules: &RuleSet,
+    entries: &[Entry<'_>],
+    standing: bool,
+    mut lines: Option<&mut Vec<Line>>,
+) -> Total {
     // Order never matters: work on the entries sorted by id.
     let mut entries: Vec<&Entry> = entries.iter().collect();
-    entries.sort_by(|a, b| a.id.cmp(&b.id).then(a.kind.cmp(&b.kind)));
-    let mut lines = Vec::new();
-    let mut seen_subject: BTreeSet<(usize, String)> = BTreeSet::new();
-    let mut seen_year: BTreeSet<usize> = BTreeSet::new();
+    entries.sort_unstable_by(|a, b| a.id.cmp(&b.id).then(a.kind.cmp(b.kind)));
+    // Points per category (by index) before caps, and points outside every category.
+    let mut raw = vec![0i64; rules.categories.len()];
+    let mut outside = 0i64;
+    let mut seen_subject: HashSet<(usize, &str)> = HashSet::new();
+    let mut seen_year: HashSet<usize> = HashSet::new();
     for e in &entries {
-        let of_kind = rules
-            .by_entry
-            .get(&e.kind)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        for r in of_kind.iter().map(|i| &rules.rules[*i]) {
+        let of_kind = rules.by_entry.get(e.kind).map(Vec::as_slice).unwrap_or(&[]);
+        for (i, r) in of_kind.iter().map(|i| (*i, &rules.rules[*i])) {
             if r.role.is_some_and(|role| role != e.role) || (r.standing_only && !standing) {
                 continue;
             }
             if r.once_per_year && !seen_year.insert(r.line) {
                 continue;
             }
-            if r.once_per_subject && !seen_subject.insert((r.line, e.subject.clone())) {
+            if r.once_per_subject && !seen_subject.insert((r.line, e.subject)) {
                 continue;
             }
             let centi = if r.split {
@@ -506,28 +562,31 @@ pub fn score(rules: &RuleSet, entries: &[Entry], standing: bool) -> Score {
             } else {
                 r.centi
             };
-            lines.push(Line {
-                entry_id: Some(e.id),
-                rule_line: Some(r.line),
-                category: r.category.clone(),
-                centi,
-                note: r
-                    .note
-                    .clone()
-                    .unwrap_or_else(|| entry_label(&e.kind).to_string()),
-            });
+            match rules.category_of[i] {
+                Some(c) => raw[c] += centi,
+                None => outside += centi,
+            }
+            if let Some(lines) = lines.as_deref_mut() {
+                lines.push(Line {
+                    entry_id: Some(e.id),
+                    rule_line: Some(r.line),
+                    category: r.category.clone(),
+                    centi,
+                    note: r
+                        .note
+                        .clone()
+                        .unwrap_or_else(|| entry_label(e.kind).to_string()),
+                });
+            }
         }
     }
-    let mut categories = Vec::new();
+    let mut categories = Vec::with_capacity(rules.categories.len());
     let mut total = rules.base_centi;
-    for c in &rules.categories {
-        let raw: i64 = lines
-            .iter()
-            .filter(|l| l.category.as_deref() == Some(c.code.as_str()))
-            .map(|l| l.centi)
-            .sum();
+    for (c, raw) in rules.categories.iter().zip(raw) {
         let capped = c.cap_centi.map(|cap| raw.min(cap)).unwrap_or(raw);
-        if capped != raw {
+        if capped != raw
+            && let Some(lines) = lines.as_deref_mut()
+        {
             lines.push(Line {
                 entry_id: None,
                 rule_line: None,
@@ -539,15 +598,11 @@ pub fn score(rules: &RuleSet, entries: &[Entry], standing: bool) -> Score {
         categories.push((c.code.clone(), raw, capped));
         total += capped;
     }
-    total += lines
-        .iter()
-        .filter(|l| l.category.is_none())
-        .map(|l| l.centi)
-        .sum::<i64>();
+    total += outside;
     let total = total.max(rules.floor_centi);
-    let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
+    let mut counts: HashMap<&str, u32> = HashMap::new();
     for e in &entries {
-        *counts.entry(e.kind.as_str()).or_default() += 1;
+        *counts.entry(e.kind).or_default() += 1;
     }
     let missing: Vec<String> = rules
         .gate
@@ -573,9 +628,8 @@ pub fn score(rules: &RuleSet, entries: &[Entry], standing: bool) -> Score {
         }
         _ => by_points,
     };
-    Score {
+    Total {
         total_centi: total,
-        lines,
         categories,
         tier: rules
             .tiers
@@ -596,12 +650,15 @@ mod tests {
         RuleSet::parse(RuleSet::default_rules()).expect("the default rules are valid")
     }
 
-    fn entry(id: i64, kind: &str) -> Entry {
+    const SUBJECTS: [&str; 6] = ["s:0", "s:1", "s:2", "s:3", "s:4", "s:5"];
+
+    fn entry(id: i64, kind: &str) -> Entry<'_> {
         Entry {
             id,
-            kind: kind.into(),
+            kind,
             role: EntryRole::Lead,
-            subject: format!("s:{id}"),
+            // Each its own subject, as in the duty log (leaked: a test's few bytes).
+            subject: Box::leak(format!("s:{id}").into_boxed_str()),
             joint_count: 0,
             joint_index: 0,
         }
@@ -693,7 +750,7 @@ mod tests {
         assert_eq!(syntax[0].line, 2, "{syntax:?}");
     }
 
-    fn entries() -> impl Strategy<Value = Vec<Entry>> {
+    fn entries() -> impl Strategy<Value = Vec<Entry<'static>>> {
         let kinds: Vec<&'static str> = ENTRY_KINDS.iter().map(|(k, _)| *k).collect();
         prop::collection::vec(
             (prop::sample::select(kinds), 0u32..3, 0u32..3, 0i64..6),
@@ -704,13 +761,13 @@ mod tests {
                 .enumerate()
                 .map(|(i, (k, jc, ji, subj))| Entry {
                     id: i as i64 + 1,
-                    kind: k.to_string(),
+                    kind: k,
                     role: if ji == 0 {
                         EntryRole::Lead
                     } else {
                         EntryRole::Joint
                     },
-                    subject: format!("s:{subj}"),
+                    subject: SUBJECTS[subj as usize],
                     joint_count: jc,
                     joint_index: ji.saturating_sub(1).min(jc.saturating_sub(1)),
                 })
@@ -730,6 +787,18 @@ mod tests {
             }
             let sum: i64 = r.base_centi + s.lines.iter().map(|l| l.centi).sum::<i64>();
             prop_assert_eq!(s.total_centi, sum.max(r.floor_centi));
+        }
+
+        /// Scoring without the lines comes to exactly what the explained score does.
+        #[test]
+        fn total_without_lines_is_the_explained_total(es in entries(), standing: bool) {
+            let r = rules();
+            let s = score(&r, &es, standing);
+            let t = total(&r, &es, standing);
+            prop_assert_eq!(
+                (s.total_centi, s.categories, s.tier, s.passed, s.missing),
+                (t.total_centi, t.categories, t.tier, t.passed, t.missing)
+            );
         }
 
         /// The order entries arrive in never changes the score.

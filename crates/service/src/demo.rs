@@ -17,12 +17,13 @@ use crate::records::to_write;
 use crate::{App, Error, Result, committees, now};
 
 pub const PASSWORD: &str = "lianxin-demo";
-pub const ACCOUNTS: [(&str, Role, &str); 8] = [
+pub const ACCOUNTS: [(&str, Role, &str); 9] = [
     ("admin", Role::Admin, "系统管理员"),
     ("office", Role::Office, "委员会办公室 周敏"),
     ("committee-staff", Role::CommitteeStaff, "提案委员会 陈蕾"),
     ("convenor", Role::Convenor, ""),
     ("member", Role::Member, ""),
+    ("member2", Role::Member, ""),
     ("studio-lead", Role::StudioLead, ""),
     ("unit", Role::HandlingUnit, "市住房和城乡建设局 联络员"),
     ("citizen", Role::Constituent, "市民 刘晓"),
@@ -339,8 +340,15 @@ pub async fn load(app: &App) -> Result<Loaded> {
     let g: Granted<ManageUsers> = actor.grant().map_err(Error::from)?;
     let convenor_member = members[23].0; // the first member of 教育界
     let studio_lead_member = members[0].0; // lead of the first studio
+    // Another member of the same sector as `member`: peers grade each other's duty reports.
+    let peer_member = members
+        .iter()
+        .skip(14)
+        .find(|m| m.1 == members[13].1)
+        .map_or(members[14].0, |m| m.0);
     for (username, role, display) in ACCOUNTS {
         let (member_id, display) = match role {
+            Role::Member if username == "member2" => (Some(peer_member), "同界别委员".to_string()),
             Role::Convenor => (Some(convenor_member), "教育界召集人".to_string()),
             // A member of the first studio, so that concerns reach their inbox.
             Role::Member => (Some(members[13].0), "委员".to_string()),

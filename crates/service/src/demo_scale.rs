@@ -118,6 +118,12 @@ pub async fn load(app: &App, scale: Scale, progress: &dyn Fn(i64, i64)) -> Resul
         done += k;
         progress(done, all_rows);
     }
+    // Fresh statistics after a bulk load, as an operator (or PostgreSQL's autovacuum, a while
+    // later) would take them: without them the planner guesses at millions of new rows.
+    {
+        let mut conn = app.db.acquire().await?;
+        store::analyze(&mut conn.conn()).await?;
+    }
     // The rows bypassed the consumer: keep everyone's score once, as a rebuild does.
     let mut tx = app.db.begin_write().await?;
     crate::duty::scores::keep_scores(&mut tx.conn(), 1, year, None).await?;

@@ -13,6 +13,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL (use sqlite://… or postgres://…)")]
     BadUrl,
+    /// Stored data that does not read as it was written.
+    #[error("{0}")]
+    Corrupt(String),
 }
 
 impl StoreError {
@@ -344,6 +347,19 @@ macro_rules! row_get {
 row_get!(sqlx::sqlite::SqliteRow);
 row_get!(sqlx::postgres::PgRow);
 
+/// How many rows of `cols` values one multi-row statement should carry. Binding parameters
+/// on SQLite costs time growing with the square of their number in one statement (measured:
+/// 20,000 rows of 8 values took 1.35 s in statements of 1,000 rows, 0.18 s in statements of
+/// 100), so there statements stay near 400 parameters; PostgreSQL takes up to 65,535 and
+/// gains from fewer round trips.
+pub fn rows_per_statement(c: &Conn<'_>, cols: usize) -> usize {
+    let params = match c {
+        Conn::Sqlite(_) => 400,
+        Conn::Postgres(_) => 8_000,
+    };
+    (params / cols.max(1)).max(1)
+}
+
 /// `($1, $2, …), ($k, …)` for a multi-row INSERT of `rows` rows of `cols` values each.
 pub fn values_rows(rows: usize, cols: usize) -> String {
     (0..rows)
@@ -374,6 +390,54 @@ impl<T> Rowed for T where
         + Send
         + Unpin
 {
+}
+
+/// A row being read: its columns by position, borrowed from the row.
+pub trait RowRef {
+    fn int_at(&self, i: usize) -> Result<i64>;
+    fn str_at(&self, i: usize) -> Result<&str>;
+}
+
+macro_rules! row_ref {
+    ($row:ty) => {
+        impl RowRef for $row {
+            fn int_at(&self, i: usize) -> Result<i64> {
+                Ok(sqlx::Row::try_get(self, i)?)
+            }
+            fn str_at(&self, i: usize) -> Result<&str> {
+                Ok(sqlx::Row::try_get(self, i)?)
+            }
+        }
+    };
+}
+row_ref!(sqlx::sqlite::SqliteRow);
+row_ref!(sqlx::postgres::PgRow);
+
+/// Hand each row of `q` to `f` as it arrives, keeping none: for reads of millions of rows,
+/// where decoding each into owned strings would cost more than the database's own work.
+pub async fn each_row<F>(c: &mut Conn<'_>, q: &str, params: &[Param], mut f: F) -> Result<()>
+where
+    F: FnMut(&dyn RowRef) -> Result<()> + Send,
+{
+    use futures_util::TryStreamExt;
+    let q = q.to_string();
+    match c {
+        Conn::Sqlite(x) => {
+            let mut rows =
+                bind_params!(sqlx::query(sqlx::AssertSqlSafe(q)), params).fetch(&mut **x);
+            while let Some(r) = rows.try_next().await? {
+                f(&r)?;
+            }
+        }
+        Conn::Postgres(x) => {
+            let mut rows =
+                bind_params!(sqlx::query(sqlx::AssertSqlSafe(q)), params).fetch(&mut **x);
+            while let Some(r) = rows.try_next().await? {
+                f(&r)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Every row of `q` with `params`, on either database.

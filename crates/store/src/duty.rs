@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::db::{Conn, Param, Result, all, int, opt, opt_int, run};
+use crate::db::{Conn, Param, Result, all, each_row, int, opt, opt_int, run};
 
 pub struct NewEntry<'a> {
     pub committee_id: i64,
@@ -117,19 +117,172 @@ impl From<&EntryRow> for ScoringRow {
     }
 }
 
-/// Every entry of a committee's year as scoring reads it, by member then id.
-pub async fn scoring_rows(
-    c: &mut Conn<'_>,
-    committee_id: i64,
-    year: i64,
-) -> Result<Vec<ScoringRow>> {
-    all(
-        c,
-        "SELECT id, member_id, kind, role, subject, joint_count, joint_index, event_id, reverses_event FROM duty_log \
-         WHERE committee_id = $1 AND year = $2 ORDER BY member_id, id",
-        &[Param::Int(committee_id), Param::Int(year)],
-    )
-    .await
+/// One entry of a [`Packed`] year: fixed size, its text in the year's buffers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PackedEntry {
+    pub member_id: i64,
+    pub id: i64,
+    pub event_id: i64,
+    pub reverses_event: i64,
+    pub joint_count: i64,
+    pub joint_index: i64,
+    /// Into [`Packed::kinds`] and [`Packed::roles`].
+    pub kind: u16,
+    pub role: u16,
+    subject_len: u32,
+    subject_at: usize,
+}
+
+/// Every entry of a committee's year as scoring reads it, packed: kinds and roles interned,
+/// subjects end to end in one buffer. Scoring a national committee again reads twenty
+/// million entries; as owned rows they would cost sixty million allocations.
+#[derive(Debug, Default)]
+pub struct Packed {
+    pub entries: Vec<PackedEntry>,
+    pub kinds: Vec<String>,
+    pub roles: Vec<String>,
+    subjects: String,
+}
+
+impl Packed {
+    pub fn subject(&self, e: &PackedEntry) -> &str {
+        &self.subjects[e.subject_at..e.subject_at + e.subject_len as usize]
+    }
+    pub fn kind(&self, e: &PackedEntry) -> &str {
+        &self.kinds[e.kind as usize]
+    }
+}
+
+/// The index of `s` in `interned`, adding it when new (a year has a few dozen kinds).
+fn intern(interned: &mut Vec<String>, s: &str) -> u16 {
+    match interned.iter().position(|x| x == s) {
+        Some(i) => i as u16,
+        None => {
+            interned.push(s.to_string());
+            (interned.len() - 1) as u16
+        }
+    }
+}
+
+/// Every entry of a committee's year, packed, in no particular order (scoring sorts each
+/// member's entries). The two databases are read differently, each the way it is fast: sqlx
+/// hands SQLite rows over one at a time from its worker thread (about 4 µs a row, four times
+/// SQLite's own work), so there the database packs each member's entries into one row;
+/// PostgreSQL streams rows cheaply but aggregates text on one core, so there the rows come
+/// straight through in the table's order. The queries are the same text on both.
+pub async fn packed_year(c: &mut Conn<'_>, committee_id: i64, year: i64) -> Result<Packed> {
+    let mut p = Packed::default();
+    if matches!(c, Conn::Sqlite(_)) {
+        each_row(
+            c,
+            PACKED_BY_MEMBER,
+            &year_params(committee_id, year, true),
+            |r| {
+                let member_id = r.int_at(0)?;
+                for entry in r.str_at(1)?.split(ENTRY_SEP) {
+                    let f: Vec<&str> = entry.split(FIELD_SEP).collect();
+                    let [
+                        id,
+                        event_id,
+                        reverses_event,
+                        joint_count,
+                        joint_index,
+                        kind,
+                        role,
+                        subject,
+                    ] = f[..]
+                    else {
+                        return Err(unreadable(entry));
+                    };
+                    let n = |s: &str| s.parse::<i64>().map_err(|_| unreadable(entry));
+                    let fields = Fields {
+                        member_id,
+                        id: n(id)?,
+                        event_id: n(event_id)?,
+                        reverses_event: n(reverses_event)?,
+                        joint_count: n(joint_count)?,
+                        joint_index: n(joint_index)?,
+                    };
+                    p.push(&fields, kind, role, subject);
+                }
+                Ok(())
+            },
+        )
+        .await?;
+    } else {
+        each_row(
+            c,
+            PACKED_ROWS,
+            &year_params(committee_id, year, false),
+            |r| {
+                let fields = Fields {
+                    member_id: r.int_at(0)?,
+                    id: r.int_at(1)?,
+                    event_id: r.int_at(2)?,
+                    reverses_event: r.int_at(3)?,
+                    joint_count: r.int_at(4)?,
+                    joint_index: r.int_at(5)?,
+                };
+                p.push(&fields, r.str_at(6)?, r.str_at(7)?, r.str_at(8)?);
+                Ok(())
+            },
+        )
+        .await?;
+    }
+    Ok(p)
+}
+
+const PACKED_ROWS: &str = "SELECT member_id, id, event_id, reverses_event, joint_count, joint_index, kind, role, \
+     subject FROM duty_log WHERE committee_id = $1 AND year = $2";
+
+/// One row per member: the entries' fields joined by $3, the entries by $4 (control
+/// characters, which kinds, roles and subjects — written by the system — never hold).
+const PACKED_BY_MEMBER: &str = "SELECT member_id, string_agg(id || $3 || event_id || $3 || reverses_event || $3 || \
+     joint_count || $3 || joint_index || $3 || kind || $3 || role || $3 || subject, $4) AS entries \
+     FROM duty_log WHERE committee_id = $1 AND year = $2 GROUP BY member_id";
+const FIELD_SEP: char = '\u{1f}';
+const ENTRY_SEP: char = '\u{1e}';
+
+fn year_params(committee_id: i64, year: i64, separators: bool) -> Vec<Param> {
+    let mut p = vec![Param::Int(committee_id), Param::Int(year)];
+    if separators {
+        p.push(Param::Text(FIELD_SEP.into()));
+        p.push(Param::Text(ENTRY_SEP.into()));
+    }
+    p
+}
+
+fn unreadable(entry: &str) -> crate::StoreError {
+    crate::StoreError::Corrupt(format!("a duty-log entry could not be read: {entry:?}"))
+}
+
+/// The number fields of an entry.
+struct Fields {
+    member_id: i64,
+    id: i64,
+    event_id: i64,
+    reverses_event: i64,
+    joint_count: i64,
+    joint_index: i64,
+}
+
+impl Packed {
+    fn push(&mut self, f: &Fields, kind: &str, role: &str, subject: &str) {
+        let e = PackedEntry {
+            member_id: f.member_id,
+            id: f.id,
+            event_id: f.event_id,
+            reverses_event: f.reverses_event,
+            joint_count: f.joint_count,
+            joint_index: f.joint_index,
+            kind: intern(&mut self.kinds, kind),
+            role: intern(&mut self.roles, role),
+            subject_len: subject.len() as u32,
+            subject_at: self.subjects.len(),
+        };
+        self.subjects.push_str(subject);
+        self.entries.push(e);
+    }
 }
 
 /// Remove the entries of a year (every year with None), before a rebuild.
@@ -155,6 +308,23 @@ pub async fn members(c: &mut Conn<'_>, committee_id: i64) -> Result<Vec<MemberLi
         c,
         "SELECT m.id, m.name, s.name AS sector, m.is_standing FROM members m JOIN sectors s ON s.id = m.sector_id \
          WHERE m.committee_id = $1 AND m.status = 'active' ORDER BY m.id",
+        &[Param::Int(committee_id)],
+    )
+    .await
+}
+
+/// What scoring everyone needs of a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct ScoredMember {
+    pub id: i64,
+    pub is_standing: bool,
+}
+
+/// Every active member of the committee as scoring needs them, by id.
+pub async fn scored_members(c: &mut Conn<'_>, committee_id: i64) -> Result<Vec<ScoredMember>> {
+    all(
+        c,
+        "SELECT id, is_standing FROM members WHERE committee_id = $1 AND status = 'active' ORDER BY id",
         &[Param::Int(committee_id)],
     )
     .await

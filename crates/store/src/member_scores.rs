@@ -1,6 +1,6 @@
 //! Each member's score of a year as last computed from the duty log (see `service::duty`).
 
-use crate::db::{Conn, Param, Result, all, run, values_rows};
+use crate::db::{Conn, Param, Result, all, rows_per_statement, run, values_rows};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct KeptRow {
@@ -15,7 +15,7 @@ pub struct KeptRow {
 
 /// Keep these scores (insert or replace).
 pub async fn save(c: &mut Conn<'_>, committee_id: i64, year: i64, rows: &[KeptRow]) -> Result<()> {
-    for chunk in rows.chunks(1000) {
+    for chunk in rows.chunks(rows_per_statement(c, 8)) {
         let q = format!(
             "INSERT INTO member_scores (committee_id, year, member_id, total_centi, tier, passed, missing, entries) \
              VALUES {} ON CONFLICT (committee_id, year, member_id) DO UPDATE SET total_centi = excluded.total_centi, \

@@ -111,3 +111,9 @@ pub async fn insert_entries(
     );
     run(c, &q, &[Param::Time(at)]).await
 }
+
+/// Refresh the planner's statistics (both databases spell it the same).
+pub async fn analyze(c: &mut Conn<'_>) -> Result<()> {
+    run(c, "ANALYZE", &[]).await?;
+    Ok(())
+}

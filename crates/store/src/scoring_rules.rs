@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::db::{Conn, Param, Result, all, opt, opt_int, run, values_rows};
+use crate::db::{Conn, Param, Result, all, opt, opt_int, rows_per_statement, run, values_rows};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RulesRow {
@@ -101,7 +101,7 @@ pub async fn snapshot(
     year: i64,
     rows: &[SnapshotRow],
 ) -> Result<()> {
-    for chunk in rows.chunks(500) {
+    for chunk in rows.chunks(rows_per_statement(c, 6)) {
         let q = format!(
             "INSERT INTO score_snapshots (committee_id, year, member_id, total_centi, tier, passed) VALUES {}",
             values_rows(chunk.len(), 6)

@@ -126,6 +126,7 @@ pub async fn build(app: &App, committee_id: i64, year: i64) -> Result<Annual> {
         proposals(c, committee_id, year).await?,
         activities(c, committee_id, &s).await?,
         studios(c, committee_id, year, &s).await?,
+        appraisal(c, committee_id, year).await?,
     ];
     sections.push(tiers(&y.rules, &members));
     sections.push(appendix(&members));
@@ -181,6 +182,52 @@ pub async fn build(app: &App, committee_id: i64, year: i64) -> Result<Annual> {
         overview,
         sections,
     })
+}
+
+/// The democratic appraisal: each graded member's votes and rates.
+async fn appraisal(c: &mut Conn<'_>, committee_id: i64, year: i64) -> Result<Section> {
+    use lianxin_domain::appraisal::Grade;
+    let round = super::appraisal::round_of(c, committee_id, year).await?;
+    let rate = |r: Option<f64>| r.map_or(Cell::text("—"), Cell::Num);
+    let rows = round
+        .lines
+        .iter()
+        .map(|l| {
+            let mut row = vec![
+                Cell::text(&l.member.name),
+                Cell::text(&l.member.sector),
+                Cell::int(l.tally.total()),
+            ];
+            row.extend(Grade::ALL.map(|g| Cell::int(l.tally.of(g))));
+            row.push(rate(l.tally.excellent_rate()));
+            row.push(rate(l.tally.competent_rate()));
+            row
+        })
+        .collect();
+    let mut out = section(
+        "民主测评",
+        "委员述职民主测评",
+        &[
+            "委员",
+            "界别",
+            "票数",
+            "优秀",
+            "称职",
+            "基本称职",
+            "不称职",
+            "优秀率(%)",
+            "称职以上率(%)",
+        ],
+        rows,
+    );
+    out.note = match round.stage {
+        super::appraisal::Stage::NotOpened => "本年度未开展民主测评。".into(),
+        stage => format!(
+            "测评{}：同界别委员对已提交的述职报告无记名测评，每人每位一票。",
+            stage.label()
+        ),
+    };
+    Ok(out)
 }
 
 fn by_sector(members: &[(MemberLine, Kept, usize)]) -> Section {

@@ -17,6 +17,7 @@ use crate::opinions::bulletins::china;
 use crate::{App, Result};
 
 pub mod annual;
+pub mod appraisal;
 pub mod menu;
 pub mod offline;
 pub mod rules;

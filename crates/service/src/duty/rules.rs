@@ -120,15 +120,15 @@ pub async fn close(app: &App, g: &Granted<ManageDutyYear>, year: i64) -> Result<
     let scores = scores_of_year(&mut tx.conn(), c, &y).await?;
     let rows: Vec<SnapshotRow> = scores
         .iter()
-        .map(|(m, s, _)| SnapshotRow {
-            member_id: m.id,
+        .map(|(id, s, _)| SnapshotRow {
+            member_id: *id,
             total_centi: s.total_centi,
             tier: s.tier.clone(),
             passed: s.passed,
         })
         .collect();
     store::snapshot(&mut tx.conn(), c, year, &rows).await?;
-    super::scores::keep_scores(&mut tx.conn(), c, year, None).await?;
+    super::scores::save_kept(&mut tx.conn(), c, year, &scores).await?;
     let change = Change {
         committee_id: c,
         kind: "scoring.year_closed",

@@ -6,9 +6,11 @@ use std::collections::HashSet;
 
 use lianxin_domain::access::{Granted, JoinActivities, Role, ViewOrganisation};
 use lianxin_domain::duty::in_force;
-use lianxin_domain::scoring::{Entry, EntryRole, Line, RuleSet, Score, score};
+use lianxin_domain::scoring::{Entry, EntryRole, Line, RuleSet, Score, Total, score, total};
 use lianxin_store::Conn;
-use lianxin_store::duty::{self as store, EntryRow, MemberLine, ScoringRow};
+use lianxin_store::duty::{
+    self as store, EntryRow, MemberLine, Packed, PackedEntry, ScoredMember, ScoringRow,
+};
 use lianxin_store::scoring_rules::{self as rules_store, RulesRow};
 
 use crate::{App, Error, Result};
@@ -72,12 +74,39 @@ pub fn no_rules(year: i64) -> Error {
     Error::conflict("scoring.no_rules", no_rules_message(year))
 }
 
+/// What scoring needs of one entry, borrowed from wherever it was read.
+struct Row<'a> {
+    id: i64,
+    event_id: i64,
+    reverses_event: i64,
+    kind: &'a str,
+    role: EntryRole,
+    subject: &'a str,
+    joint_count: i64,
+    joint_index: i64,
+}
+
+impl<'a> From<&'a ScoringRow> for Row<'a> {
+    fn from(r: &'a ScoringRow) -> Self {
+        Row {
+            id: r.id,
+            event_id: r.event_id,
+            reverses_event: r.reverses_event,
+            kind: &r.kind,
+            role: EntryRole::parse(&r.role).unwrap_or(EntryRole::Participant),
+            subject: &r.subject,
+            joint_count: r.joint_count,
+            joint_index: r.joint_index,
+        }
+    }
+}
+
 /// The entries that count, as the engine takes them: corrections applied, and for a closed
 /// year only what was logged by its close. Also says, row by row, whether it counts.
-fn scorable(rows: &[ScoringRow], upto: Option<i64>) -> (Vec<Entry>, Vec<bool>) {
+fn scorable<'a>(rows: &[Row<'a>], upto: Option<i64>) -> (Vec<Entry<'a>>, Vec<bool>) {
     let keys: Vec<(i64, &str, i64)> = rows
         .iter()
-        .map(|r| (r.event_id, r.kind.as_str(), r.reverses_event))
+        .map(|r| (r.event_id, r.kind, r.reverses_event))
         .collect();
     let counts: Vec<bool> = in_force(&keys)
         .into_iter()
@@ -90,9 +119,9 @@ fn scorable(rows: &[ScoringRow], upto: Option<i64>) -> (Vec<Entry>, Vec<bool>) {
         .filter(|(_, c)| **c)
         .map(|(r, _)| Entry {
             id: r.id,
-            kind: r.kind.clone(),
-            role: EntryRole::parse(&r.role).unwrap_or(EntryRole::Participant),
-            subject: r.subject.clone(),
+            kind: r.kind,
+            role: r.role,
+            subject: r.subject,
             joint_count: r.joint_count as u32,
             joint_index: r.joint_index as u32,
         })
@@ -102,29 +131,72 @@ fn scorable(rows: &[ScoringRow], upto: Option<i64>) -> (Vec<Entry>, Vec<bool>) {
 
 /// One member's score from their rows of the year.
 pub fn score_member(y: &YearRules, rows: &[ScoringRow], standing: bool) -> (Score, Vec<bool>) {
-    let (entries, counts) = scorable(rows, y.upto());
+    let rows: Vec<Row> = rows.iter().map(Row::from).collect();
+    let (entries, counts) = scorable(&rows, y.upto());
     (score(&y.rules, &entries, standing), counts)
 }
 
-/// Every active member's score for a year: (member, score, entries logged).
+/// Every active member's score for a year: (member id, total, entries logged). The same engine
+/// as [`score_member`] without the lines, over the whole year's log read straight through,
+/// members scored in parallel.
 pub async fn scores_of_year(
     c: &mut Conn<'_>,
     committee_id: i64,
     y: &YearRules,
-) -> Result<Vec<(MemberLine, Score, usize)>> {
-    let members = store::members(c, committee_id).await?;
-    let rows = store::scoring_rows(c, committee_id, y.row.year).await?;
+) -> Result<Vec<(i64, Total, usize)>> {
+    let members = store::scored_members(c, committee_id).await?;
+    let packed = store::packed_year(c, committee_id, y.row.year).await?;
+    let (rules, upto) = (y.rules.clone(), y.upto());
+    tokio::task::spawn_blocking(move || score_packed(&rules, upto, members, packed))
+        .await
+        .map_err(Error::internal)
+}
+
+fn score_packed(
+    rules: &RuleSet,
+    upto: Option<i64>,
+    members: Vec<ScoredMember>,
+    mut p: Packed,
+) -> Vec<(i64, Total, usize)> {
+    use rayon::prelude::*;
+    let mut entries = std::mem::take(&mut p.entries);
+    entries.par_sort_unstable_by_key(|e| (e.member_id, e.id));
+    let roles: Vec<EntryRole> = p
+        .roles
+        .iter()
+        .map(|r| EntryRole::parse(r).unwrap_or(EntryRole::Participant))
+        .collect();
     // Both are ordered by member: walk them side by side.
-    let mut groups = rows.chunk_by(|a, b| a.member_id == b.member_id).peekable();
-    let mut out = Vec::with_capacity(members.len());
+    let mut groups = entries
+        .chunk_by(|a, b| a.member_id == b.member_id)
+        .peekable();
+    let mut work: Vec<(ScoredMember, &[PackedEntry])> = Vec::with_capacity(members.len());
     for m in members {
         while groups.next_if(|g| g[0].member_id < m.id).is_some() {}
         let mine = groups.next_if(|g| g[0].member_id == m.id).unwrap_or(&[]);
-        let (s, _) = score_member(y, mine, m.is_standing);
-        let logged = mine.iter().filter(|r| r.reverses_event == 0).count();
-        out.push((m, s, logged));
+        work.push((m, mine));
     }
-    Ok(out)
+    work.into_par_iter()
+        .map(|(m, mine)| {
+            let rows: Vec<Row> = mine
+                .iter()
+                .map(|e| Row {
+                    id: e.id,
+                    event_id: e.event_id,
+                    reverses_event: e.reverses_event,
+                    kind: p.kind(e),
+                    role: roles[e.role as usize],
+                    subject: p.subject(e),
+                    joint_count: e.joint_count,
+                    joint_index: e.joint_index,
+                })
+                .collect();
+            let (scored, _) = scorable(&rows, upto);
+            let t = total(rules, &scored, m.is_standing);
+            let logged = rows.iter().filter(|r| r.reverses_event == 0).count();
+            (m.id, t, logged)
+        })
+        .collect()
 }
 
 /// A member's score of a year as kept: what rankings and the annual report read.
@@ -136,8 +208,8 @@ pub struct Kept {
     pub missing: Vec<String>,
 }
 
-impl From<&Score> for Kept {
-    fn from(s: &Score) -> Self {
+impl From<&Total> for Kept {
+    fn from(s: &Total) -> Self {
         Kept {
             total_centi: s.total_centi,
             tier: s.tier.clone(),
@@ -156,16 +228,11 @@ pub async fn keep_scores(
     year: i64,
     only: Option<&[i64]>,
 ) -> Result<usize> {
-    use lianxin_store::member_scores::{self as kept, KeptRow};
     let Some(y) = rules_of(c, committee_id, year).await? else {
         return Ok(0);
     };
-    let scored: Vec<(i64, Score, usize)> = match only {
-        None => scores_of_year(c, committee_id, &y)
-            .await?
-            .into_iter()
-            .map(|(m, s, n)| (m.id, s, n))
-            .collect(),
+    let scored: Vec<(i64, Total, usize)> = match only {
+        None => scores_of_year(c, committee_id, &y).await?,
         Some(ids) => {
             let mut out = Vec::with_capacity(ids.len());
             for id in ids {
@@ -179,11 +246,22 @@ pub async fn keep_scores(
                     .collect();
                 let (s, _) = score_member(&y, &rows, m.is_standing);
                 let n = rows.iter().filter(|r| r.reverses_event == 0).count();
-                out.push((m.id, s, n));
+                out.push((m.id, Total::from(s), n));
             }
             out
         }
     };
+    save_kept(c, committee_id, year, &scored).await
+}
+
+/// Keep these scores of a year: (member, total, entries logged).
+pub(crate) async fn save_kept(
+    c: &mut Conn<'_>,
+    committee_id: i64,
+    year: i64,
+    scored: &[(i64, Total, usize)],
+) -> Result<usize> {
+    use lianxin_store::member_scores::{self as kept, KeptRow};
     let rows: Vec<KeptRow> = scored
         .iter()
         .map(|(id, s, n)| KeptRow {
@@ -222,7 +300,7 @@ pub async fn kept_scores(
                 },
                 k.entries as usize,
             ),
-            None => (Kept::from(&score(&y.rules, &[], m.is_standing)), 0),
+            None => (Kept::from(&total(&y.rules, &[], m.is_standing)), 0),
         };
         out.push((m, line.0, line.1));
     }

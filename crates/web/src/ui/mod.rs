@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod activities;
+pub mod appraisal;
 pub mod archive;
 pub mod concerns;
 pub mod duty_member;
@@ -22,9 +23,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use lianxin_domain::access::{
-    AnswerConcerns, ConfirmDuty, DraftProposals, HandleAssignments, HandleConcerns, JoinActivities,
-    ManageDutyYear, ManageLibrary, ManageOpen311, ManageProposals, ManageUsers, OrganiseActivities,
-    ReviewOpinionReports, Role, ViewAudit, ViewOrganisation,
+    AnswerConcerns, AppraisePeers, ConfirmDuty, DraftProposals, HandleAssignments, HandleConcerns,
+    JoinActivities, ManageDutyYear, ManageLibrary, ManageOpen311, ManageProposals, ManageUsers,
+    OrganiseActivities, ReviewOpinionReports, Role, ViewAudit, ViewOrganisation,
 };
 use qrcode::QrCode;
 use qrcode::render::svg;
@@ -44,6 +45,7 @@ pub fn routes() -> Router<State> {
         .merge(archive::routes())
         .merge(duty_year::routes())
         .merge(duty_member::routes())
+        .merge(appraisal::routes())
         .merge(library::routes())
         .merge(account::routes())
         .merge(office_concerns::routes())
@@ -144,6 +146,7 @@ impl Nav {
         if actor.can::<ManageDutyYear>() {
             links.push(("/office/scoring".into(), "评分规则".into()));
             links.push(("/office/duty-menu".into(), "履职菜单".into()));
+            links.push(("/office/appraisal".into(), "民主测评".into()));
         }
         if actor.can::<ConfirmDuty>() {
             links.push(("/office/self-reports".into(), "履职补报".into()));
@@ -165,6 +168,9 @@ impl Nav {
         }
         if actor.member_id.is_some() && actor.can::<DraftProposals>() {
             links.push(("/me/proposals".into(), "提案".into()));
+        }
+        if actor.member_id.is_some() && actor.can::<AppraisePeers>() {
+            links.push(("/me/appraisal".into(), "民主测评".into()));
         }
         if actor.member_id.is_some() && actor.can::<JoinActivities>() {
             links.push(("/me/activities".into(), "活动".into()));
