@@ -514,18 +514,6 @@ pub struct Total {
     pub missing: Vec<String>,
 }
 
-impl From<Score> for Total {
-    fn from(s: Score) -> Self {
-        Total {
-            total_centi: s.total_centi,
-            categories: s.categories,
-            tier: s.tier,
-            passed: s.passed,
-            missing: s.missing,
-        }
-    }
-}
-
 pub fn total(rules: &RuleSet, entries: &[Entry<'_>], standing: bool) -> Total {
     tally(rules, entries, standing, None)
 }

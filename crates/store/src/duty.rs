@@ -86,37 +86,6 @@ pub async fn of_year(c: &mut Conn<'_>, committee_id: i64, year: i64) -> Result<V
     all(c, &q, &[Param::Int(committee_id), Param::Int(year)]).await
 }
 
-/// What scoring needs of an entry (no times, no attestation: the year's ranking reads
-/// millions of these).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct ScoringRow {
-    pub id: i64,
-    pub member_id: i64,
-    pub kind: String,
-    pub role: String,
-    pub subject: String,
-    pub joint_count: i64,
-    pub joint_index: i64,
-    pub event_id: i64,
-    pub reverses_event: i64,
-}
-
-impl From<&EntryRow> for ScoringRow {
-    fn from(e: &EntryRow) -> Self {
-        ScoringRow {
-            id: e.id,
-            member_id: e.member_id,
-            kind: e.kind.clone(),
-            role: e.role.clone(),
-            subject: e.subject.clone(),
-            joint_count: e.joint_count,
-            joint_index: e.joint_index,
-            event_id: e.event_id,
-            reverses_event: e.reverses_event,
-        }
-    }
-}
-
 /// One entry of a [`Packed`] year: fixed size, its text in the year's buffers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PackedEntry {

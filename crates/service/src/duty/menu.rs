@@ -206,10 +206,7 @@ pub async fn my_menu(app: &App, g: &Granted<JoinActivities>, year: i64) -> Resul
         .ok_or_else(archive_not_found)?;
     // What counts (corrections applied) and the points each earned.
     let scored = match rules_of(c, g.committee_id(), year).await? {
-        Some(y) => {
-            let slim: Vec<log_store::ScoringRow> = rows.iter().map(Into::into).collect();
-            Some(score_member(&y, &slim, m.is_standing))
-        }
+        Some(y) => Some(score_member(&y, &rows, m.is_standing)),
         None => None,
     };
     let signed = store::signed_up(c, me, year).await?;

@@ -8,9 +8,7 @@ use lianxin_domain::access::{Granted, JoinActivities, Role, ViewOrganisation};
 use lianxin_domain::duty::in_force;
 use lianxin_domain::scoring::{Entry, EntryRole, Line, RuleSet, Score, Total, score, total};
 use lianxin_store::Conn;
-use lianxin_store::duty::{
-    self as store, EntryRow, MemberLine, Packed, PackedEntry, ScoredMember, ScoringRow,
-};
+use lianxin_store::duty::{self as store, EntryRow, MemberLine, Packed, PackedEntry, ScoredMember};
 use lianxin_store::scoring_rules::{self as rules_store, RulesRow};
 
 use crate::{App, Error, Result};
@@ -86,8 +84,8 @@ struct Row<'a> {
     joint_index: i64,
 }
 
-impl<'a> From<&'a ScoringRow> for Row<'a> {
-    fn from(r: &'a ScoringRow) -> Self {
+impl<'a> From<&'a EntryRow> for Row<'a> {
+    fn from(r: &'a EntryRow) -> Self {
         Row {
             id: r.id,
             event_id: r.event_id,
@@ -129,11 +127,20 @@ fn scorable<'a>(rows: &[Row<'a>], upto: Option<i64>) -> (Vec<Entry<'a>>, Vec<boo
     (entries, counts)
 }
 
-/// One member's score from their rows of the year.
-pub fn score_member(y: &YearRules, rows: &[ScoringRow], standing: bool) -> (Score, Vec<bool>) {
+/// One member's score from their entries of the year, every point explained, and which of
+/// the entries count.
+pub fn score_member(y: &YearRules, rows: &[EntryRow], standing: bool) -> (Score, Vec<bool>) {
     let rows: Vec<Row> = rows.iter().map(Row::from).collect();
     let (entries, counts) = scorable(&rows, y.upto());
     (score(&y.rules, &entries, standing), counts)
+}
+
+/// One member's total from their entries of the year (no lines: the consumer keeps it after
+/// every duty event).
+fn total_member(y: &YearRules, rows: &[EntryRow], standing: bool) -> Total {
+    let rows: Vec<Row> = rows.iter().map(Row::from).collect();
+    let (entries, _) = scorable(&rows, y.upto());
+    total(&y.rules, &entries, standing)
 }
 
 /// Every active member's score for a year: (member id, total, entries logged). The same engine
@@ -239,14 +246,10 @@ pub async fn keep_scores(
                 let Some(m) = store::member(c, committee_id, *id).await? else {
                     continue;
                 };
-                let rows: Vec<ScoringRow> = store::of_member(c, *id, year)
-                    .await?
-                    .iter()
-                    .map(ScoringRow::from)
-                    .collect();
-                let (s, _) = score_member(&y, &rows, m.is_standing);
+                let rows = store::of_member(c, *id, year).await?;
+                let t = total_member(&y, &rows, m.is_standing);
                 let n = rows.iter().filter(|r| r.reverses_event == 0).count();
-                out.push((m.id, Total::from(s), n));
+                out.push((m.id, t, n));
             }
             out
         }
@@ -375,8 +378,7 @@ pub(crate) async fn archive_of(
     let y = rules_of(c, committee_id, year).await?;
     let (s, counts) = match &y {
         Some(y) => {
-            let slim: Vec<ScoringRow> = rows.iter().map(ScoringRow::from).collect();
-            let (s, counts) = score_member(y, &slim, m.is_standing);
+            let (s, counts) = score_member(y, &rows, m.is_standing);
             (Some(s), counts)
         }
         None => (None, vec![true; rows.len()]),
