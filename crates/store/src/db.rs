@@ -360,6 +360,25 @@ pub fn rows_per_statement(c: &Conn<'_>, cols: usize) -> usize {
     (params / cols.max(1)).max(1)
 }
 
+/// Insert `rows`, a batch of them per statement: `head` is `INSERT INTO t (…)`, `tail` what
+/// follows the values (an `ON CONFLICT …` clause, or nothing), and `params_of` gives a row's
+/// `cols` values in order.
+pub async fn insert_rows<T>(
+    c: &mut Conn<'_>,
+    head: &str,
+    tail: &str,
+    cols: usize,
+    rows: &[T],
+    params_of: impl Fn(&T) -> Vec<Param>,
+) -> Result<()> {
+    for chunk in rows.chunks(rows_per_statement(c, cols)) {
+        let q = format!("{head} VALUES {} {tail}", values_rows(chunk.len(), cols));
+        let params: Vec<Param> = chunk.iter().flat_map(&params_of).collect();
+        run(c, &q, &params).await?;
+    }
+    Ok(())
+}
+
 /// `($1, $2, …), ($k, …)` for a multi-row INSERT of `rows` rows of `cols` values each.
 pub fn values_rows(rows: usize, cols: usize) -> String {
     (0..rows)

@@ -1,6 +1,6 @@
 //! Each member's score of a year as last computed from the duty log (see `service::duty`).
 
-use crate::db::{Conn, Param, Result, all, rows_per_statement, run, values_rows};
+use crate::db::{Conn, Param, Result, all, insert_rows};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct KeptRow {
@@ -15,31 +15,27 @@ pub struct KeptRow {
 
 /// Keep these scores (insert or replace).
 pub async fn save(c: &mut Conn<'_>, committee_id: i64, year: i64, rows: &[KeptRow]) -> Result<()> {
-    for chunk in rows.chunks(rows_per_statement(c, 8)) {
-        let q = format!(
-            "INSERT INTO member_scores (committee_id, year, member_id, total_centi, tier, passed, missing, entries) \
-             VALUES {} ON CONFLICT (committee_id, year, member_id) DO UPDATE SET total_centi = excluded.total_centi, \
-             tier = excluded.tier, passed = excluded.passed, missing = excluded.missing, entries = excluded.entries",
-            values_rows(chunk.len(), 8)
-        );
-        let params: Vec<Param> = chunk
-            .iter()
-            .flat_map(|r| {
-                [
-                    Param::Int(committee_id),
-                    Param::Int(year),
-                    Param::Int(r.member_id),
-                    Param::Int(r.total_centi),
-                    Param::Text(r.tier.clone()),
-                    Param::Bool(r.passed),
-                    Param::Text(r.missing.clone()),
-                    Param::Int(r.entries),
-                ]
-            })
-            .collect();
-        run(c, &q, &params).await?;
-    }
-    Ok(())
+    insert_rows(
+        c,
+        "INSERT INTO member_scores (committee_id, year, member_id, total_centi, tier, passed, missing, entries)",
+        "ON CONFLICT (committee_id, year, member_id) DO UPDATE SET total_centi = excluded.total_centi, \
+         tier = excluded.tier, passed = excluded.passed, missing = excluded.missing, entries = excluded.entries",
+        8,
+        rows,
+        |r| {
+            vec![
+                Param::Int(committee_id),
+                Param::Int(year),
+                Param::Int(r.member_id),
+                Param::Int(r.total_centi),
+                Param::Text(r.tier.clone()),
+                Param::Bool(r.passed),
+                Param::Text(r.missing.clone()),
+                Param::Int(r.entries),
+            ]
+        },
+    )
+    .await
 }
 
 /// The kept scores of a year, by member.

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::db::{Conn, Param, Result, all, opt, opt_int, rows_per_statement, run, values_rows};
+use crate::db::{Conn, Param, Result, all, insert_rows, opt, opt_int, run};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RulesRow {
@@ -101,27 +101,24 @@ pub async fn snapshot(
     year: i64,
     rows: &[SnapshotRow],
 ) -> Result<()> {
-    for chunk in rows.chunks(rows_per_statement(c, 6)) {
-        let q = format!(
-            "INSERT INTO score_snapshots (committee_id, year, member_id, total_centi, tier, passed) VALUES {}",
-            values_rows(chunk.len(), 6)
-        );
-        let params: Vec<Param> = chunk
-            .iter()
-            .flat_map(|r| {
-                [
-                    Param::Int(committee_id),
-                    Param::Int(year),
-                    Param::Int(r.member_id),
-                    Param::Int(r.total_centi),
-                    Param::Text(r.tier.clone()),
-                    Param::Bool(r.passed),
-                ]
-            })
-            .collect();
-        run(c, &q, &params).await?;
-    }
-    Ok(())
+    insert_rows(
+        c,
+        "INSERT INTO score_snapshots (committee_id, year, member_id, total_centi, tier, passed)",
+        "",
+        6,
+        rows,
+        |r| {
+            vec![
+                Param::Int(committee_id),
+                Param::Int(year),
+                Param::Int(r.member_id),
+                Param::Int(r.total_centi),
+                Param::Text(r.tier.clone()),
+                Param::Bool(r.passed),
+            ]
+        },
+    )
+    .await
 }
 
 pub async fn snapshots(c: &mut Conn<'_>, committee_id: i64, year: i64) -> Result<Vec<SnapshotRow>> {
