@@ -557,10 +557,6 @@ async fn load_demo(app: &App) -> Result<()> {
         println!("演示数据已存在，未重复加载");
     }
     println!("演示账号（密码均为 {}）：", demo::PASSWORD);
-    println!(
-        "Open311 演示密钥：{}",
-        lianxin_service::demo_concerns::OPEN311_KEY
-    );
     for (username, role, _) in demo::ACCOUNTS {
         println!("  {username:<16} {}", role.label());
     }
