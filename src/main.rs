@@ -593,7 +593,7 @@ async fn serve(c: Config, demo_mode: bool) -> Result<()> {
     lianxin_web::spawn_jobs(app.clone());
     println!(
         "连心已启动：{public_url}  （数据库：{}）",
-        app.db.backend().name()
+        app.backend_name()
     );
     tracing::info!(database = %config::redact_url(c.database_url()), "listening on {local}");
     let router = lianxin_web::router(state);
@@ -605,6 +605,6 @@ async fn serve(c: Config, demo_mode: bool) -> Result<()> {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;
-    app.db.close().await;
+    app.close().await;
     Ok(())
 }

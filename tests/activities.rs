@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::{TestApp, location_id, text};
+use common::{TestApp, hidden, location_id, text};
 use lianxin_service::activities::attendance::code_at;
 use serde_json::{Value, json};
 
@@ -27,7 +27,7 @@ fn error_code(r: &reqwest::Response) -> String {
 
 /// The demo member account's member id, and another member's.
 async fn members(t: &TestApp) -> (i64, i64) {
-    let mut conn = t.app.db.acquire().await.unwrap();
+    let mut conn = t.db.acquire().await.unwrap();
     let u = lianxin_store::accounts::user_by_username(&mut conn.conn(), "member")
         .await
         .unwrap()
@@ -45,7 +45,7 @@ async fn members(t: &TestApp) -> (i64, i64) {
 
 /// The id of a demo activity by title.
 async fn activity(t: &TestApp, title: &str) -> i64 {
-    let mut conn = t.app.db.acquire().await.unwrap();
+    let mut conn = t.db.acquire().await.unwrap();
     lianxin_store::db::int(
         &mut conn.conn(),
         "SELECT id FROM activities WHERE title = $1",
@@ -60,7 +60,7 @@ async fn kind(t: &TestApp, code: &str) -> String {
 }
 
 async fn activity_kind(t: &TestApp, code: &str) -> i64 {
-    let mut conn = t.app.db.acquire().await.unwrap();
+    let mut conn = t.db.acquire().await.unwrap();
     lianxin_store::db::int(
         &mut conn.conn(),
         "SELECT id FROM activity_kinds WHERE code = $1",
@@ -472,7 +472,7 @@ both_demo!(
         assert!(html.contains("&#60;i&#62;王大爷"));
 
         // Speeches; a member's speech is duty work.
-        let mut conn = t.app.db.acquire().await.unwrap();
+        let mut conn = t.db.acquire().await.unwrap();
         let ps = lianxin_store::activities::participants(&mut conn.conn(), id)
             .await
             .unwrap();
@@ -617,7 +617,7 @@ both_demo!(people_register_once_and_a_full_activity_waitlists, |t| {
         "capacity 2: the third waits"
     );
     // Phones are sealed in the database and masked on the organiser's page.
-    let mut conn = t.app.db.acquire().await.unwrap();
+    let mut conn = t.db.acquire().await.unwrap();
     let plain = lianxin_store::db::int(
         &mut conn.conn(),
         "SELECT COUNT(*) FROM activity_registrations WHERE phone_index = '13800001111' OR phone_masked = '13800001111'",
@@ -697,7 +697,7 @@ both_demo!(calendar_feeds_are_valid_icalendar_and_private, |t| {
     assert!(prop(plenary, "DTSTART").ends_with('Z'), "times in UTC");
     assert!(prop(plenary, "UID").starts_with("activity-"));
     // The demo planned it 10 days ahead at the time the feed gives (UTC): same instant.
-    let mut conn = t.app.db.acquire().await.unwrap();
+    let mut conn = t.db.acquire().await.unwrap();
     let a = lianxin_store::activities::by_id_any(
         &mut conn.conn(),
         activity(&t, "市政协十四届五次全体会议").await,
@@ -768,7 +768,7 @@ both_demo!(times_are_typed_in_beijing_time_and_stored_in_utc, |t| {
         .await;
     assert_eq!(r.status(), 303);
     let id = location_id(&r);
-    let mut conn = t.app.db.acquire().await.unwrap();
+    let mut conn = t.db.acquire().await.unwrap();
     let a = lianxin_store::activities::by_id_any(&mut conn.conn(), id)
         .await
         .unwrap()
@@ -998,7 +998,7 @@ both_demo!(html_typed_anywhere_is_shown_as_text, |t| {
             .await;
         assert_eq!(r.status(), 303, "{step}");
     }
-    let mut conn = t.app.db.acquire().await.unwrap();
+    let mut conn = t.db.acquire().await.unwrap();
     let pid = lianxin_store::activities::participants(&mut conn.conn(), id)
         .await
         .unwrap()[0]
@@ -1076,4 +1076,59 @@ both_demo!(html_typed_anywhere_is_shown_as_text, |t| {
     let (_, public) = text(&t.api, &t, &format!("/activities/{id}")).await;
     assert!(!public.contains(X));
     assert!(public.contains("&#60;img"));
+});
+
+both_demo!(files_of_an_activity_reach_only_who_may_see_it, |t| {
+    let office = t.signed_in("office").await;
+    let (me, _) = members(&t).await;
+    let id = planned(&t, &office, "内部座谈会", &[me]).await;
+    let page = format!("/office/activities/{id}");
+    let html = office
+        .get(t.url(&page))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", hidden(&html, "_csrf"))
+        .text("purpose", "material")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"%PDF-1.4\n%agenda\n".to_vec()).file_name("议程.pdf"),
+        );
+    let r = office
+        .post(t.url(&format!("{page}/files")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let fid = {
+        let mut conn = t.db.acquire().await.unwrap();
+        lianxin_store::db::int(
+            &mut conn.conn(),
+            "SELECT id FROM activity_files WHERE activity_id = $1",
+            &[lianxin_store::Param::Int(id)],
+        )
+        .await
+        .unwrap()
+    };
+    let path = format!("/activities/{id}/files/{fid}");
+    // The organiser and a member of the committee read it.
+    for who in ["office", "member"] {
+        let c = t.signed_in(who).await;
+        let r = c.get(t.url(&path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{who}");
+    }
+    // Not open to the public: nobody else, signed in or not, in this committee or another.
+    t.second_committee().await;
+    for who in ["citizen", "unit", "citizen2", "office2"] {
+        let c = t.signed_in(who).await;
+        let r = c.get(t.url(&path)).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{who}");
+    }
+    let r = t.api.get(t.url(&path)).send().await.unwrap();
+    assert_eq!(r.status(), 404, "anonymous");
 });

@@ -92,7 +92,7 @@ both_demo!(forged_and_expired_sessions_are_refused, |t| {
     assert_eq!(s, 401);
     // A session whose time is up no longer works, though it is still in the table.
     let office = lianxin_store::accounts::user_by_username(
-        &mut t.app.db.acquire().await.unwrap().conn(),
+        &mut t.db.acquire().await.unwrap().conn(),
         "office",
     )
     .await
@@ -100,7 +100,7 @@ both_demo!(forged_and_expired_sessions_are_refused, |t| {
     .unwrap();
     let token = "expired-session-token";
     let then = Utc::now() - Duration::hours(13);
-    let mut conn = t.app.db.acquire().await.unwrap();
+    let mut conn = t.db.acquire().await.unwrap();
     lianxin_store::accounts::insert_session(
         &mut conn.conn(),
         &sha256_hex(token),
@@ -294,7 +294,7 @@ both_demo!(accounts_are_unique_and_passwords_checked, |t| {
         .unwrap();
     assert_eq!(r.status(), 200);
     let row = lianxin_store::accounts::user_by_username(
-        &mut t.app.db.acquire().await.unwrap().conn(),
+        &mut t.db.acquire().await.unwrap().conn(),
         "zhou",
     )
     .await
@@ -320,4 +320,195 @@ both_demo!(a_new_password_ends_live_sessions, |t| {
         .await
         .unwrap();
     assert_eq!(t.get(&token, "/api/v1/me").await.0, 401);
+});
+
+// A parallel burst of wrong passwords: each attempt is claimed with one atomic statement
+// before its password is checked, so at most five are evaluated (the rest are 429 at once),
+// and then even the right password waits.
+both_demo!(fifty_parallel_guesses_get_five_tries, |t| {
+    let guesses = (0..50).map(|i| {
+        let (api, url) = (t.api.clone(), t.url("/api/v1/session"));
+        tokio::spawn(async move {
+            api.post(url)
+                .json(&json!({"username": "member", "password": format!("guess-{i}")}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    });
+    let mut statuses = Vec::new();
+    for g in guesses {
+        statuses.push(g.await.unwrap());
+    }
+    let evaluated = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(evaluated + refused, 50, "{statuses:?}");
+    assert!(evaluated <= 5, "{evaluated} guesses were checked");
+    let r = t
+        .api
+        .post(t.url("/api/v1/session"))
+        .json(&json!({"username": "member", "password": "lianxin-demo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+});
+
+// After login only a path of this site is followed: tabs, newlines, backslashes and
+// protocol-relative tricks send the person home instead (never a 500, never elsewhere).
+both_demo!(login_redirects_only_to_our_own_paths, |t| {
+    for next in [
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\r\nSet-Cookie: x=1",
+        "//evil.example",
+        "/\\evil.example",
+        "/%2F/evil.example",
+        "https://evil.example/",
+    ] {
+        let c = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let page = c
+            .get(t.url(&format!("/login?next={}", common::urlenc(next))))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !page.contains("evil.example"),
+            "{next:?} is not carried into the form"
+        );
+        let r = c
+            .post(t.url("/login"))
+            .form(&[
+                ("username", "office"),
+                ("password", "lianxin-demo"),
+                ("_csrf", &common::hidden(&page, "_csrf")),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{next:?}");
+        assert_eq!(r.headers()["location"], "/office", "{next:?}");
+    }
+    // A path of ours is followed.
+    let page = t
+        .browse("/login?next=/office/reports%3Fstatus%3Dsubmitted")
+        .await;
+    let r = t
+        .browser
+        .post(t.url("/login"))
+        .form(&[
+            ("username", "office"),
+            ("password", "lianxin-demo"),
+            ("_csrf", &common::hidden(&page, "_csrf")),
+            ("next", &common::hidden(&page, "next")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/office/reports?status=submitted");
+});
+
+// What a signed-in person is shown is never kept by a browser or proxy; public pages may be.
+both_demo!(personal_answers_are_not_stored_by_caches, |t| {
+    let office = t.signed_in("office").await;
+    for path in ["/office", "/office/members", "/me"] {
+        let r = office.get(t.url(path)).send().await.unwrap();
+        assert_eq!(r.headers()["cache-control"], "no-store", "{path}");
+    }
+    let token = t.token("office").await;
+    let r = t
+        .api
+        .get(t.url("/api/v1/members"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let r = t.browser_login("member", "lianxin-demo").await;
+    assert_eq!(
+        r.headers()["cache-control"],
+        "no-store",
+        "the sign-in answer"
+    );
+    let r = t.api.get(t.url("/members")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers().get("cache-control").is_none(),
+        "the public directory"
+    );
+    assert!(
+        r.headers().get("strict-transport-security").is_none(),
+        "no HSTS over plain HTTP"
+    );
+});
+
+// Behind HTTPS (the public URL says so) cookies are Secure and HSTS is on.
+both_demo!(behind_https_cookies_are_secure_and_hsts_is_on, |t| {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = lianxin_web::State {
+        app: t.app.clone(),
+        public_url: "https://lianxin.example.gov.cn".into(),
+        secure_cookies: false,
+        trust_proxy: false,
+    };
+    tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            lianxin_web::router(state)
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await;
+    });
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = c.get(format!("{base}/login")).send().await.unwrap();
+    assert!(
+        r.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .contains("max-age=31536000")
+    );
+    let cookies: Vec<String> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !cookies.is_empty() && cookies.iter().all(|c| c.contains("; Secure")),
+        "{cookies:?}"
+    );
+    let page = r.text().await.unwrap();
+    let login_cookie = cookies[0].split(';').next().unwrap().to_string();
+    let r = c
+        .post(format!("{base}/login"))
+        .header("cookie", login_cookie)
+        .form(&[
+            ("username", "office"),
+            ("password", "lianxin-demo"),
+            ("_csrf", &common::hidden(&page, "_csrf")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let session = r.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        session.starts_with("lianxin_session=") && session.contains("; Secure"),
+        "{session}"
+    );
 });

@@ -102,7 +102,7 @@ both!(audit_verify_fails_on_a_broken_chain, |t| {
         &["user", "add", "u1", "--role", "office"],
         Some("a-good-password"),
     );
-    let mut conn = t.app.db.acquire().await.unwrap();
+    let mut conn = t.db.acquire().await.unwrap();
     match conn.conn() {
         lianxin_store::Conn::Sqlite(x) => {
             sqlx::query("DROP TRIGGER audit_log_no_delete")

@@ -530,7 +530,7 @@ both_demo!(reopening_only_within_thirty_days, |t| {
     assert!(t.anonymous(&format!("/c/{code}")).await.contains("办理中"));
     let (code, mut row) = answered(&t).await;
     row.answered_at = Some(Utc::now() - Duration::days(31));
-    lianxin_store::concerns::save(&mut t.app.db.acquire().await.unwrap().conn(), &row)
+    lianxin_store::concerns::save(&mut t.db.acquire().await.unwrap().conn(), &row)
         .await
         .unwrap();
     let r = t
@@ -554,7 +554,7 @@ both_demo!(
         let code = TestApp::code_of(&t.raise(&f, vec![]).await);
         let row = t.concern(&code).await;
         let past = Utc::now() - Duration::days(1);
-        let mut conn = t.app.db.acquire().await.unwrap();
+        let mut conn = t.db.acquire().await.unwrap();
         match conn.conn() {
             lianxin_store::Conn::Sqlite(x) => {
                 sqlx::query("UPDATE concerns SET due_at = $1 WHERE id = $2")
@@ -606,7 +606,7 @@ both_demo!(
         // Fourteen days after an answer without a rating, the person is asked; "solved" resolves it.
         let (code, mut row) = answered(&t).await;
         row.answered_at = Some(Utc::now() - Duration::days(15));
-        lianxin_store::concerns::save(&mut t.app.db.acquire().await.unwrap().conn(), &row)
+        lianxin_store::concerns::save(&mut t.db.acquire().await.unwrap().conn(), &row)
             .await
             .unwrap();
         assert!(jobs::follow_up(&t.app, Utc::now()).await.unwrap() >= 1);
@@ -944,7 +944,7 @@ both_demo!(
         let cat = t.category("城乡建设").await;
         let before = t.concern_count().await;
         let (seq_before, _) =
-            lianxin_store::journal::audit_head(&mut t.app.db.acquire().await.unwrap().conn())
+            lianxin_store::journal::audit_head(&mut t.db.acquire().await.unwrap().conn())
                 .await
                 .unwrap();
         let mut tasks = Vec::new();
@@ -980,7 +980,7 @@ both_demo!(
         assert_eq!(same.len(), 1, "one concern for the double-clicks");
         // Each concern has its own audit record, and the chain is whole.
         let (seq_after, _) =
-            lianxin_store::journal::audit_head(&mut t.app.db.acquire().await.unwrap().conn())
+            lianxin_store::journal::audit_head(&mut t.db.acquire().await.unwrap().conn())
                 .await
                 .unwrap();
         assert_eq!(seq_after - seq_before, 41);

@@ -12,7 +12,7 @@ async fn events(t: &TestApp) -> Vec<Value> {
 }
 
 async fn user(t: &TestApp, name: &str) -> lianxin_store::accounts::UserRow {
-    let mut conn = t.app.db.acquire().await.unwrap();
+    let mut conn = t.db.acquire().await.unwrap();
     lianxin_store::accounts::user_by_username(&mut conn.conn(), name)
         .await
         .unwrap()
@@ -272,7 +272,7 @@ both_demo!(
             .await;
         assert_eq!(r.status(), 409);
         // An objection after ten days is refused.
-        let mut conn = t.app.db.acquire().await.unwrap();
+        let mut conn = t.db.acquire().await.unwrap();
         let mut c = conn.conn();
         let mut row = lianxin_store::proposals::by_id(&mut c, 1, id)
             .await
@@ -314,7 +314,7 @@ both_demo!(
         )
         .await;
         assert_eq!(r.status(), 422);
-        let mut conn = t.app.db.acquire().await.unwrap();
+        let mut conn = t.db.acquire().await.unwrap();
         assert!(
             lianxin_store::proposals::answers(&mut conn.conn(), id)
                 .await
@@ -363,6 +363,47 @@ both_demo!(
         assert!(r.text().await.unwrap().contains("并入其他提案"));
     }
 );
+
+both_demo!(an_internal_answer_is_read_by_its_own_committee_only, |t| {
+    let id = assigned(&t).await;
+    {
+        let mut conn = t.db.acquire().await.unwrap();
+        let mut c = conn.conn();
+        let mut row = lianxin_store::proposals::by_id(&mut c, 1, id)
+            .await
+            .unwrap()
+            .unwrap();
+        row.internal = true;
+        lianxin_store::proposals::save(&mut c, &row).await.unwrap();
+    }
+    let unit = t.signed_in("unit").await;
+    let pdf = b"%PDF-1.4\n%internal answer\n".to_vec();
+    let r = answer(&t, &unit, id, "A", Some(pdf.clone())).await;
+    assert_eq!(r.status(), 303);
+    let aid = {
+        let mut conn = t.db.acquire().await.unwrap();
+        lianxin_store::proposals::answers(&mut conn.conn(), id)
+            .await
+            .unwrap()[0]
+            .id
+    };
+    let path = format!("/proposals/{id}/answers/{aid}");
+    let office = t.signed_in("office").await;
+    let r = office.get(t.url(&path)).send().await.unwrap();
+    assert_eq!(r.status(), 200, "the committee's own office reads it");
+    assert_eq!(r.bytes().await.unwrap().to_vec(), pdf);
+    let r = t.api.get(t.url(&path)).send().await.unwrap();
+    assert_eq!(r.status(), 404, "not published: not for the public");
+    // The office and the admin of another committee find nothing there.
+    t.second_committee().await;
+    for who in ["office2", "admin2", "citizen2"] {
+        let other = t.signed_in(who).await;
+        let r = other.get(t.url(&path)).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{who}");
+        let (s, _) = text(&other, &t, &format!("/office/proposals/{id}")).await;
+        assert!(matches!(s, 403 | 404), "{who}: {s}");
+    }
+});
 
 both_demo!(submission_outside_any_window_is_refused, |t| {
     let office = t.signed_in("office").await;
@@ -467,11 +508,9 @@ both_demo!(
         let page = format!("/me/reports/{id}");
         // Drafts are private: the office does not see them.
         let office = t.signed_in("office").await;
-        let (s, _) = text(&office, &t, &format!("/office/reports/{id}")).await;
-        assert_eq!(
-            s, 200,
-            "the office page exists for any report id of the committee"
-        );
+        let (s, body) = text(&office, &t, &format!("/office/reports/{id}")).await;
+        assert_eq!(s, 404, "a draft is its authors' alone");
+        assert!(!body.contains("路口红绿灯"));
         let (_, list) = text(&office, &t, "/office/reports").await;
         assert!(
             !list.contains("路口红绿灯"),
@@ -484,6 +523,9 @@ both_demo!(
                 .status(),
             303
         );
+        let (s, body) = text(&office, &t, &format!("/office/reports/{id}")).await;
+        assert_eq!(s, 200, "submitted: the office reads it");
+        assert!(body.contains("路口红绿灯"));
         // An edit after submission is a new version; the first stays readable.
         let r = t
             .post_form(

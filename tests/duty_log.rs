@@ -12,7 +12,7 @@ use serde_json::json;
 
 /// Every entry as (member, kind, role, subject, joint count, joint index, event), sorted.
 async fn snapshot(t: &TestApp) -> Vec<(i64, String, String, String, i64, i64, i64)> {
-    let mut conn = t.app.db.acquire().await.unwrap();
+    let mut conn = t.db.acquire().await.unwrap();
     let year = i64::from((Utc::now() + chrono::Duration::hours(8)).year());
     let mut v: Vec<_> = lianxin_store::duty::of_year(&mut conn.conn(), 1, year)
         .await
@@ -35,7 +35,7 @@ async fn snapshot(t: &TestApp) -> Vec<(i64, String, String, String, i64, i64, i6
 }
 
 async fn activity(t: &TestApp, title: &str) -> i64 {
-    let mut conn = t.app.db.acquire().await.unwrap();
+    let mut conn = t.db.acquire().await.unwrap();
     int(
         &mut conn.conn(),
         "SELECT id FROM activities WHERE title = $1",
@@ -73,7 +73,7 @@ both_demo!(the_log_follows_the_events_once_and_rebuilds_exactly, |t| {
     assert!(duty::catch_up(&t.app).await.unwrap() > 0);
     let log = snapshot(&t).await;
     let me = {
-        let mut conn = t.app.db.acquire().await.unwrap();
+        let mut conn = t.db.acquire().await.unwrap();
         lianxin_store::accounts::user_by_username(&mut conn.conn(), "member")
             .await
             .unwrap()
@@ -105,7 +105,7 @@ both_demo!(the_log_follows_the_events_once_and_rebuilds_exactly, |t| {
 
     // Delivered again — the consumer restarted before its cursor moved — nothing doubles.
     assert_eq!(duty::catch_up(&t.app).await.unwrap(), 0);
-    let mut conn = t.app.db.acquire().await.unwrap();
+    let mut conn = t.db.acquire().await.unwrap();
     lianxin_store::db::run(
         &mut conn.conn(),
         "UPDATE event_cursors SET position = 0 WHERE consumer = $1",
@@ -175,7 +175,7 @@ both_demo!(
         assert!(html.contains("2 分"));
         // The page's total is the engine's total over the same entries.
         let me = {
-            let mut conn = t.app.db.acquire().await.unwrap();
+            let mut conn = t.db.acquire().await.unwrap();
             lianxin_store::accounts::user_by_username(&mut conn.conn(), "member")
                 .await
                 .unwrap()
@@ -184,7 +184,7 @@ both_demo!(
                 .unwrap()
         };
         let year = i64::from((Utc::now() + chrono::Duration::hours(8)).year());
-        let mut conn = t.app.db.acquire().await.unwrap();
+        let mut conn = t.db.acquire().await.unwrap();
         let rows = lianxin_store::duty::of_member(&mut conn.conn(), me, year)
             .await
             .unwrap();
@@ -238,7 +238,7 @@ both_demo!(rankings_agree_with_every_archive, |t| {
     // Some work for some members: check-ins by hand, then the close.
     let id = activity(&t, "老旧小区加装电梯协商议事会").await;
     let office_token = t.token("office").await;
-    let mut conn = t.app.db.acquire().await.unwrap();
+    let mut conn = t.db.acquire().await.unwrap();
     let invited = lianxin_store::activities::invitations(&mut conn.conn(), id)
         .await
         .unwrap();

@@ -11,6 +11,7 @@ use lianxin_domain::access::{ManageDutyYear, ViewOrganisation, system_actor};
 use lianxin_domain::scoring::RuleSet;
 use lianxin_service::duty::{self, annual, rules, scores};
 use lianxin_store::db::{Param, int};
+use serde_json::Value;
 
 fn year() -> i64 {
     i64::from((Utc::now() + chrono::Duration::hours(8)).year())
@@ -31,7 +32,7 @@ fn line_of(text: &str, needle: &str) -> usize {
 }
 
 async fn member_of(t: &TestApp, username: &str) -> i64 {
-    let mut conn = t.app.db.acquire().await.unwrap();
+    let mut conn = t.db.acquire().await.unwrap();
     lianxin_store::accounts::user_by_username(&mut conn.conn(), username)
         .await
         .unwrap()
@@ -41,7 +42,7 @@ async fn member_of(t: &TestApp, username: &str) -> i64 {
 }
 
 async fn stored_rules(t: &TestApp, y: i64) -> String {
-    let mut conn = t.app.db.acquire().await.unwrap();
+    let mut conn = t.db.acquire().await.unwrap();
     lianxin_store::scoring_rules::of_year(&mut conn.conn(), 1, y)
         .await
         .unwrap()
@@ -74,7 +75,7 @@ async fn post_multipart(
 
 /// The demo's consultation under way.
 async fn consultation(t: &TestApp) -> i64 {
-    let mut conn = t.app.db.acquire().await.unwrap();
+    let mut conn = t.db.acquire().await.unwrap();
     int(
         &mut conn.conn(),
         "SELECT id FROM activities WHERE title = $1",
@@ -196,7 +197,7 @@ both_demo!(
             .await;
         assert_eq!(r.status(), 303);
         let frozen: Vec<(i64, i64)> = {
-            let mut conn = t.app.db.acquire().await.unwrap();
+            let mut conn = t.db.acquire().await.unwrap();
             lianxin_store::scoring_rules::snapshots(&mut conn.conn(), 1, y)
                 .await
                 .unwrap()
@@ -205,7 +206,7 @@ both_demo!(
                 .collect()
         };
         let active = {
-            let mut conn = t.app.db.acquire().await.unwrap();
+            let mut conn = t.db.acquire().await.unwrap();
             lianxin_store::duty::members(&mut conn.conn(), 1)
                 .await
                 .unwrap()
@@ -213,9 +214,9 @@ both_demo!(
         };
         assert_eq!(frozen.len(), active, "every active member's score is kept");
         let ranked = |t: &TestApp| {
-            let app = t.app.clone();
+            let db = t.db.clone();
             async move {
-                let mut conn = app.db.acquire().await.unwrap();
+                let mut conn = db.acquire().await.unwrap();
                 let mut v: Vec<(i64, i64)> = scores::ranking_of(&mut conn.conn(), 1, y)
                     .await
                     .unwrap()
@@ -332,9 +333,9 @@ both_demo!(
         assert_eq!(code(&r), "validation.self_report.no_evidence");
         assert!(r.text().await.unwrap().contains("请提供佐证"));
         let count = |t: &TestApp| {
-            let app = t.app.clone();
+            let db = t.db.clone();
             async move {
-                let mut conn = app.db.acquire().await.unwrap();
+                let mut conn = db.acquire().await.unwrap();
                 int(&mut conn.conn(), "SELECT COUNT(*) FROM self_reports", &[])
                     .await
                     .unwrap()
@@ -348,7 +349,7 @@ both_demo!(
         with_note.push(("evidence_note", "街道办证明".into()));
         assert_eq!(report(member.clone(), with_note, None).await.status(), 303);
         let ids: Vec<i64> = {
-            let mut conn = t.app.db.acquire().await.unwrap();
+            let mut conn = t.db.acquire().await.unwrap();
             lianxin_store::duty_menu::member_self_reports(
                 &mut conn.conn(),
                 member_of(&t, "member").await,
@@ -371,7 +372,7 @@ both_demo!(
         own.push(("evidence_note", "学校证明".into()));
         assert_eq!(report(convenor.clone(), own, None).await.status(), 303);
         let own_id = {
-            let mut conn = t.app.db.acquire().await.unwrap();
+            let mut conn = t.db.acquire().await.unwrap();
             int(&mut conn.conn(), "SELECT MAX(id) FROM self_reports", &[])
                 .await
                 .unwrap()
@@ -425,7 +426,7 @@ both_demo!(
         duty::catch_up(&t.app).await.unwrap();
         let me = member_of(&t, "member").await;
         let office_user = {
-            let mut conn = t.app.db.acquire().await.unwrap();
+            let mut conn = t.db.acquire().await.unwrap();
             lianxin_store::accounts::user_by_username(&mut conn.conn(), "office")
                 .await
                 .unwrap()
@@ -433,7 +434,7 @@ both_demo!(
                 .id
         };
         let rows = {
-            let mut conn = t.app.db.acquire().await.unwrap();
+            let mut conn = t.db.acquire().await.unwrap();
             lianxin_store::duty::of_member(&mut conn.conn(), me, y)
                 .await
                 .unwrap()
@@ -515,7 +516,7 @@ both_demo!(
         assert_eq!(code(&r), "duty.already_corrected");
         // A rebuild reproduces the correction.
         let log_before = {
-            let mut conn = t.app.db.acquire().await.unwrap();
+            let mut conn = t.db.acquire().await.unwrap();
             lianxin_store::duty::of_member(&mut conn.conn(), me, y)
                 .await
                 .unwrap()
@@ -539,7 +540,7 @@ both_demo!(
         // One of the consultation's invitees moves to the other committee before it closes.
         let activity = consultation(&t).await;
         let moved = {
-            let mut conn = t.app.db.acquire().await.unwrap();
+            let mut conn = t.db.acquire().await.unwrap();
             let m = int(
                 &mut conn.conn(),
                 "SELECT MAX(member_id) FROM activity_invitations WHERE activity_id = $1",
@@ -559,7 +560,7 @@ both_demo!(
         let office = t.signed_in("office").await;
         close_consultation(&t, &office, activity).await;
         duty::catch_up(&t.app).await.unwrap();
-        let mut conn = t.app.db.acquire().await.unwrap();
+        let mut conn = t.db.acquire().await.unwrap();
         let rows = lianxin_store::duty::of_member(&mut conn.conn(), moved, y)
             .await
             .unwrap();
@@ -657,7 +658,7 @@ both_demo!(the_menu_shows_what_is_done_and_places_run_out, |t| {
 
     // One place: the member takes it, the next member finds it full.
     let items = {
-        let mut conn = t.app.db.acquire().await.unwrap();
+        let mut conn = t.db.acquire().await.unwrap();
         lianxin_store::duty_menu::items(&mut conn.conn(), 1, y)
             .await
             .unwrap()
@@ -748,7 +749,7 @@ both_demo!(the_total_is_the_same_everywhere_on_random_data, |t| {
     let seed: u64 = rand::random();
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let members: Vec<i64> = {
-        let mut conn = t.app.db.acquire().await.unwrap();
+        let mut conn = t.db.acquire().await.unwrap();
         lianxin_store::duty::members(&mut conn.conn(), 1)
             .await
             .unwrap()
@@ -764,13 +765,13 @@ both_demo!(the_total_is_the_same_everywhere_on_random_data, |t| {
     // Entries name events the log has read, as real ones do (a closed year counts those).
     duty::catch_up(&t.app).await.unwrap();
     let last_event = {
-        let mut conn = t.app.db.acquire().await.unwrap();
+        let mut conn = t.db.acquire().await.unwrap();
         int(&mut conn.conn(), "SELECT MAX(id) FROM events", &[])
             .await
             .unwrap()
     };
     {
-        let mut tx = t.app.db.begin_write().await.unwrap();
+        let mut tx = t.db.begin_write().await.unwrap();
         for _ in 0..600 {
             let m = members[rng.random_range(0..members.len())];
             let role = ["lead", "joint", "participant"][rng.random_range(0..3)];
@@ -799,7 +800,7 @@ both_demo!(the_total_is_the_same_everywhere_on_random_data, |t| {
     }
     // Scoring everyone reads the log packed (each database its own way): the same entries.
     {
-        let mut conn = t.app.db.acquire().await.unwrap();
+        let mut conn = t.db.acquire().await.unwrap();
         let p = lianxin_store::duty::packed_year(&mut conn.conn(), 1, y)
             .await
             .unwrap();
@@ -884,7 +885,7 @@ both_demo!(the_total_is_the_same_everywhere_on_random_data, |t| {
     }
     let office = system_actor(1).grant::<ManageDutyYear>().unwrap();
     rules::close(&t.app, &office, y).await.unwrap();
-    let mut conn = t.app.db.acquire().await.unwrap();
+    let mut conn = t.db.acquire().await.unwrap();
     let frozen = lianxin_store::scoring_rules::snapshots(&mut conn.conn(), 1, y)
         .await
         .unwrap();
@@ -945,7 +946,7 @@ both_demo!(the_annual_report_downloads_as_pdf_xlsx_and_html, |t| {
 
 /// A member of the same sector as `member_id` other than them, and one of another sector.
 async fn peers_of(t: &TestApp, member_id: i64) -> (i64, i64) {
-    let mut conn = t.app.db.acquire().await.unwrap();
+    let mut conn = t.db.acquire().await.unwrap();
     let all = lianxin_store::duty::members(&mut conn.conn(), 1)
         .await
         .unwrap();
@@ -956,6 +957,27 @@ async fn peers_of(t: &TestApp, member_id: i64) -> (i64, i64) {
         .expect("a peer in the member's sector");
     let other = all.iter().find(|m| m.sector != me.sector).unwrap();
     (same.id, other.id)
+}
+
+/// Every other active member of `member_id`'s sector.
+async fn same_sector(t: &TestApp, member_id: i64) -> Vec<i64> {
+    let mut conn = t.db.acquire().await.unwrap();
+    let all = lianxin_store::duty::members(&mut conn.conn(), 1)
+        .await
+        .unwrap();
+    let sector = all
+        .iter()
+        .find(|m| m.id == member_id)
+        .unwrap()
+        .sector
+        .clone();
+    let same: Vec<i64> = all
+        .iter()
+        .filter(|m| m.sector == sector && m.id != member_id)
+        .map(|m| m.id)
+        .collect();
+    assert!(same.len() >= 3, "three peers in the member's sector");
+    same
 }
 
 /// An account for a member, signed in.
@@ -1084,7 +1106,16 @@ both_demo!(peers_grade_duty_reports_once_in_secret, |t| {
         "no result while the round is open"
     );
 
-    // The office sees counts; nothing stored ties a voter to a grade.
+    // Two more peers grade `member`: three votes, enough for a result once closed.
+    let others = same_sector(&t, me).await;
+    let (p2, p3) = (
+        account_for(&t, "peer2", others[1]).await,
+        account_for(&t, "peer3", others[2]).await,
+    );
+    assert_eq!(vote(&p2, me, "excellent").await.status(), 303);
+    assert_eq!(vote(&p3, me, "competent").await.status(), 303);
+
+    // While the round is open nobody sees a grade: the office sees the turnout only.
     let (s, html) = text(&office, &t, &format!("/office/appraisal?year={y}")).await;
     assert_eq!(s, 200);
     let row = |html: &str, id: i64| {
@@ -1092,22 +1123,93 @@ both_demo!(peers_grade_duty_reports_once_in_secret, |t| {
         html[at..at + html[at..].find("</tr>").unwrap()].to_string()
     };
     assert!(
-        row(&html, peer_id).contains("100%"),
+        row(&html, me).contains("<td class=\"votes\">3 / "),
         "{}",
-        row(&html, peer_id)
+        row(&html, me)
     );
-    assert!(row(&html, me).contains("<td class=\"competent\">0%</td>"));
+    assert!(row(&html, peer_id).contains("<td class=\"votes\">1 / "));
+    for id in [me, peer_id] {
+        assert!(
+            row(&html, id).contains("测评结束后公布"),
+            "{}",
+            row(&html, id)
+        );
+        assert!(!row(&html, id).contains('%'), "no rate while open");
+    }
+    let report = annual::build(&t.app, 1, y).await.unwrap();
+    let open_rows = &report
+        .sections
+        .iter()
+        .find(|s| s.sheet == "民主测评")
+        .unwrap()
+        .rows;
+    assert!(
+        open_rows
+            .iter()
+            .all(|r| r[3..].iter().all(|c| format!("{c:?}").contains('—'))),
+        "no grades in the annual report while open: {open_rows:?}"
+    );
+    // The event stream: no grade, no voter, no time finer than the day.
+    let events = t.events(100).await;
+    let votes: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["kind"] == "appraisal.voted")
+        .collect();
+    assert_eq!(votes.len(), 4);
+    for e in &votes {
+        assert!(e["actor_user_id"].is_null(), "{e}");
+        assert!(
+            e["occurred_at"].as_str().unwrap().contains("T00:00:00"),
+            "{e}"
+        );
+        let text = e.to_string();
+        for g in [
+            "excellent",
+            "competent",
+            "basic",
+            "incompetent",
+            "优秀",
+            "称职",
+        ] {
+            assert!(!text.contains(g), "{e}");
+        }
+    }
+    // Convenors and staff do not read the event stream at all.
+    for who in ["convenor", "committee-staff"] {
+        let tok = t.token(who).await;
+        assert_eq!(t.get(&tok, "/api/v1/events").await.0, 403, "{who}");
+    }
+    // Neither the audit trail nor the stored events name a grade beside a voter.
     {
-        let mut conn = t.app.db.acquire().await.unwrap();
+        let mut conn = t.db.acquire().await.unwrap();
         let n = int(
             &mut conn.conn(),
             "SELECT COUNT(*) FROM events WHERE kind = 'appraisal.voted' AND payload NOT LIKE '%excellent%' \
-             AND payload NOT LIKE '%basic%'",
+             AND payload NOT LIKE '%basic%' AND payload NOT LIKE '%competent%'",
             &[],
         )
         .await
         .unwrap();
-        assert_eq!(n, 2, "two votes recorded, neither with its grade");
+        assert_eq!(n, 4, "four votes recorded, none with its grade");
+        let n = int(
+            &mut conn.conn(),
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'appraisal.voted' AND (after_data LIKE '%excellent%' \
+             OR after_data LIKE '%basic%' OR after_data LIKE '%competent%')",
+            &[],
+        )
+        .await
+        .unwrap();
+        assert_eq!(n, 0, "no grade in the audit trail");
+        // The tally rows of a member are made together at the first vote, so their order
+        // says nothing about who voted what first.
+        let n = int(
+            &mut conn.conn(),
+            "SELECT COUNT(*) FROM appraisal_tallies WHERE member_id = $1",
+            &[lianxin_store::Param::Int(peer_id)],
+        )
+        .await
+        .unwrap();
+        assert_eq!(n, 4, "one row per grade, the zeros too");
     }
 
     // Closed: no more votes; the member sees their result; the annual report has it.
@@ -1127,7 +1229,23 @@ both_demo!(peers_grade_duty_reports_once_in_secret, |t| {
     );
     let (_, html) = text(&member, &t, &format!("/me/appraisal?year={y}")).await;
     assert!(html.contains("id=\"my-result\""));
-    assert!(html.contains("基本称职 1 票"), "{html}");
+    assert!(
+        html.contains("优秀 1 票") && html.contains("称职 1 票") && html.contains("基本称职 1 票"),
+        "{html}"
+    );
+    // One vote is no result: it would tell the peer what `member` chose.
+    let (_, html) = text(&peer, &t, &format!("/me/appraisal?year={y}")).await;
+    assert!(
+        html.contains("id=\"too-few\"") && !html.contains("优秀 1 票"),
+        "{html}"
+    );
+    let (_, html) = text(&office, &t, &format!("/office/appraisal?year={y}")).await;
+    assert!(
+        row(&html, me).contains("<td class=\"competent\">66.67%</td>"),
+        "{}",
+        row(&html, me)
+    );
+    assert!(row(&html, peer_id).contains("不足3票"));
     let report = annual::build(&t.app, 1, y).await.unwrap();
     let s = report
         .sections

@@ -63,10 +63,9 @@ both_demo!(every_change_writes_one_event_and_one_audit_record, |t| {
 });
 
 async fn audit_count(t: &common::TestApp) -> usize {
-    let (seq, _) =
-        lianxin_store::journal::audit_head(&mut t.app.db.acquire().await.unwrap().conn())
-            .await
-            .unwrap();
+    let (seq, _) = lianxin_store::journal::audit_head(&mut t.db.acquire().await.unwrap().conn())
+        .await
+        .unwrap();
     seq as usize
 }
 
@@ -109,7 +108,7 @@ impl Consumer for Counter {
 }
 
 async fn counted(t: &common::TestApp) -> i64 {
-    lianxin_store::stats::setting(&mut t.app.db.acquire().await.unwrap().conn(), "test-count")
+    lianxin_store::stats::setting(&mut t.db.acquire().await.unwrap().conn(), "test-count")
         .await
         .unwrap()
         .and_then(|v| v.parse().ok())
@@ -117,14 +116,11 @@ async fn counted(t: &common::TestApp) -> i64 {
 }
 
 both_demo!(a_consumer_sees_each_event_once, |t| {
-    let total = lianxin_store::journal::events_after(
-        &mut t.app.db.acquire().await.unwrap().conn(),
-        0,
-        10_000,
-    )
-    .await
-    .unwrap()
-    .len();
+    let total =
+        lianxin_store::journal::events_after(&mut t.db.acquire().await.unwrap().conn(), 0, 10_000)
+            .await
+            .unwrap()
+            .len();
     let mut handled = 0;
     loop {
         let n = run_once(&t.app, &Counter, 3).await.unwrap();
@@ -150,7 +146,7 @@ both_demo!(a_consumer_sees_each_event_once, |t| {
 });
 
 both_demo!(the_audit_trail_refuses_edits_and_detects_tampering, |t| {
-    let mut conn = t.app.db.acquire().await.unwrap();
+    let mut conn = t.db.acquire().await.unwrap();
     let c = &mut conn.conn();
     let edit = "UPDATE audit_log SET after_data = '{}' WHERE seq = 3";
     let refused = match c {

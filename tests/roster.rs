@@ -210,3 +210,77 @@ both_demo!(files_that_are_not_spreadsheets_are_refused, |t| {
         403
     );
 });
+
+// A cell that a spreadsheet would run as a formula (CSV injection) is exported as text:
+// a leading ' in CSV, the quote-prefix style in XLSX; re-importing our own CSV gives the text
+// back unchanged.
+both_demo!(exports_never_carry_a_formula, |t| {
+    let office = t.token("office").await;
+    let (_, list) = t.get(&office, "/api/v1/members?per_page=1").await;
+    let id = list["items"][0]["id"].as_i64().unwrap();
+    let formula = "=HYPERLINK(\"http://evil.example\",\"点我\")";
+    let (s, v) = t
+        .patch(
+            &office,
+            &format!("/api/v1/members/{id}"),
+            &serde_json::json!({"employer": formula}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let csv = t
+        .api
+        .get(t.url("/api/v1/members/export?format=csv"))
+        .bearer_auth(&office)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"点我\"\")"),
+        "{}",
+        csv.lines()
+            .find(|l| l.contains("HYPERLINK"))
+            .unwrap_or("no line")
+    );
+    assert!(
+        !csv.lines()
+            .any(|l| l.split(',').any(|c| c.trim_matches('"').starts_with('='))),
+        "no cell starts with ="
+    );
+    let xlsx = t
+        .api
+        .get(t.url("/api/v1/members/export?format=xlsx"))
+        .bearer_auth(&office)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let styles = {
+        use std::io::Read;
+        let mut zip = zip_entry(&xlsx, "xl/styles.xml");
+        let mut s = String::new();
+        zip.read_to_string(&mut s).unwrap();
+        s
+    };
+    assert!(styles.contains("quotePrefix=\"1\""), "a quote-prefix style");
+    // Our own CSV back in: nothing new, and the text is what was typed.
+    let (s, v) = import(&t, &office, csv.into_bytes(), false).await;
+    assert_eq!(s, 200, "{}", v["errors"]);
+    assert_eq!(v["create"], 0);
+    let (_, m) = t.get(&office, &format!("/api/v1/members/{id}")).await;
+    let employer = m["employer"].as_str().unwrap();
+    assert!(employer.starts_with(formula), "{employer}");
+});
+
+/// One file of a ZIP archive (an XLSX workbook is one).
+fn zip_entry(bytes: &[u8], name: &str) -> std::io::Cursor<Vec<u8>> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut f = archive.by_name(name).unwrap();
+    let mut out = Vec::new();
+    std::io::copy(&mut f, &mut out).unwrap();
+    std::io::Cursor::new(out)
+}

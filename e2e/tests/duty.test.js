@@ -186,24 +186,27 @@ test('democratic appraisal: peers grade each other\'s duty reports in secret', a
   const overflow = await a.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `the appraisal page is ${overflow}px wider than the phone`);
 
-  // The office sees the counts, then closes the round.
+  // While the round is open the office sees who has been graded how many times, never the
+  // grades; then it closes the round.
   await o.reload();
   const rows = o.locator('#appraisal-results tbody tr');
   assert.equal(await rows.count(), 2);
   for (let i = 0; i < 2; i++) {
     assert.match(await rows.nth(i).locator('.votes').textContent(), /^1 \/ \d+$/);
-    assert.equal((await rows.nth(i).locator('.competent').textContent()).trim(), '100%');
+    assert.match(await rows.nth(i).locator('.hidden-tally').textContent(), /测评结束后公布/);
   }
   await submit(o, '#close-form button');
   assert.equal(await o.getAttribute('#stage', 'data-stage'), 'closed');
+  // One vote each: a result would tell each member what the other chose, so none is shown.
+  assert.match(await rows.nth(0).locator('.hidden-tally').textContent(), /不足3票/);
   await o.screenshot({ path: `${shots}desk-appraisal.png`, fullPage: true });
 
-  // Each member now sees their own result; the voting form is gone.
-  await a.page.goto(`${server.base}/me/appraisal?year=${year}`);
-  assert.match(await a.page.textContent('#my-result'), /优秀 1 票/);
-  assert.equal((await a.page.textContent('#my-competent')).trim(), '100%');
-  await b.page.goto(`${server.base}/me/appraisal?year=${year}`);
-  assert.match(await b.page.textContent('#my-result'), /称职 1 票/);
+  // Each member sees that the round is over and why there is no result; the form is gone.
+  for (const { page } of [a, b]) {
+    await page.goto(`${server.base}/me/appraisal?year=${year}`);
+    assert.match(await page.textContent('#my-result'), /共收到 1 票，不足3票/);
+    assert.doesNotMatch(await page.textContent('#peers'), /并测评/, 'no more grading');
+  }
   await a.page.screenshot({ path: `${shots}phone-appraisal.png`, fullPage: true });
   for (const s of [a, b, office]) await s.ctx.close();
 });

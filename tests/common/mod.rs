@@ -21,6 +21,9 @@ pub enum Backend {
 pub struct TestApp {
     pub base: String,
     pub app: App,
+    /// The same database, for tests that look behind the pages (the app keeps its own
+    /// handle private).
+    pub db: Db,
     pub backend: Backend,
     /// A client that keeps cookies, like a browser.
     pub browser: reqwest::Client,
@@ -90,7 +93,7 @@ pub async fn spawn(backend: Backend) -> TestApp {
     let db = Db::connect(&url).await.expect("connect");
     db.migrate().await.expect("migrate");
     let key = Crypto::generate_key();
-    let app = App::new(db, Crypto::from_base64(&key).expect("key"));
+    let app = App::new(db.clone(), Crypto::from_base64(&key).expect("key"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -122,6 +125,7 @@ pub async fn spawn(backend: Backend) -> TestApp {
     TestApp {
         base,
         app,
+        db,
         backend,
         browser,
         api,
@@ -393,7 +397,7 @@ impl TestApp {
 
     /// The concern behind a code, straight from the store.
     pub async fn concern(&self, code: &str) -> lianxin_store::concerns::ConcernRow {
-        let mut conn = self.app.db.acquire().await.unwrap();
+        let mut conn = self.db.acquire().await.unwrap();
         lianxin_store::concerns::by_code(&mut conn.conn(), code)
             .await
             .unwrap()
@@ -401,7 +405,7 @@ impl TestApp {
     }
 
     pub async fn concern_count(&self) -> i64 {
-        let mut conn = self.app.db.acquire().await.unwrap();
+        let mut conn = self.db.acquire().await.unwrap();
         lianxin_store::concerns::list(&mut conn.conn(), 1, &Default::default(), 1, 0)
             .await
             .unwrap()
@@ -428,6 +432,39 @@ impl TestApp {
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         all.push(("_csrf", &csrf));
         c.post(self.url(action)).form(&all).send().await.unwrap()
+    }
+}
+
+impl TestApp {
+    /// A second committee beside the demo's, with its own `admin2`, `office2` and `citizen2`
+    /// (demo password): for trying to cross from one committee into the other.
+    pub async fn second_committee(&self) -> i64 {
+        use lianxin_domain::access::{ManageUsers, system_actor};
+        let cid =
+            lianxin_service::committees::create_root(&self.app, "政协临江县委员会", "county", "")
+                .await
+                .expect("second committee");
+        let g = system_actor(cid)
+            .grant::<ManageUsers>()
+            .expect("system grants");
+        for (name, role) in [
+            ("admin2", "admin"),
+            ("office2", "office"),
+            ("citizen2", "constituent"),
+        ] {
+            let input = lianxin_service::auth::UserInput {
+                username: name,
+                display_name: name,
+                role,
+                password: demo::PASSWORD,
+                member_id: None,
+                handling_unit_id: None,
+            };
+            lianxin_service::auth::add_user(&self.app, &g, &input, false)
+                .await
+                .expect("second committee's account");
+        }
+        cid
     }
 }
 

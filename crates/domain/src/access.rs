@@ -174,6 +174,10 @@ permission!(
     /// Issue Open311 API keys.
     ManageOpen311, "open311.manage", [Admin, Office]);
 permission!(
+    /// Read the committee's event stream (`/api/v1/events`), in its public form: for the
+    /// office's own systems. Convenors and staff see their figures on the dashboard instead.
+    ReadEvents, "events.read", [Admin, Office]);
+permission!(
     /// Read the audit trail.
     ViewAudit, "audit.view", [Admin]);
 

@@ -42,6 +42,10 @@ impl Grade {
     }
 }
 
+/// A member's grades are shown only from this many votes on: with one or two voters, the
+/// count per grade would tell each voter what the others chose.
+pub const MIN_VOTES: i64 = 3;
+
 /// One member's grades: votes per grade, in the order of [`Grade::ALL`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -66,6 +70,10 @@ impl Tally {
             (part as f64 * 10_000.0 / n as f64).round() / 100.0
         })
     }
+    /// The tally as it may be shown: only with at least [`MIN_VOTES`] votes.
+    pub fn disclosed(self) -> Option<Tally> {
+        (self.total() >= MIN_VOTES).then_some(self)
+    }
     /// 优秀率.
     pub fn excellent_rate(&self) -> Option<f64> {
         self.share(&[Grade::Excellent])
@@ -78,6 +86,16 @@ impl Tally {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn fewer_than_three_votes_are_not_disclosed() {
+        let mut t = Tally::default();
+        t.add(Grade::Excellent, 1);
+        t.add(Grade::Competent, 1);
+        assert_eq!(t.disclosed(), None);
+        t.add(Grade::Basic, 1);
+        assert_eq!(t.disclosed().map(|t| t.total()), Some(3));
+    }
+
     use super::*;
 
     #[test]

@@ -173,3 +173,55 @@ mod tests {
         assert!(parse_date("d", "日期", "明天", true).is_err());
     }
 }
+
+/// First characters that make a spreadsheet read a cell as a formula (CSV injection).
+const FORMULA_LEAD: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Whether a spreadsheet would take this text for a formula.
+pub fn formula_like(cell: &str) -> bool {
+    cell.starts_with(FORMULA_LEAD)
+}
+
+/// A cell for a CSV file that no spreadsheet runs: text that would start a formula gets a
+/// leading `'` (Excel and LibreOffice show the text itself). Reading our own files back goes
+/// through [`restore_cell`].
+pub fn neutralise_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    if formula_like(cell) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+/// The text [`neutralise_cell`] was given.
+pub fn restore_cell(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if formula_like(rest) => rest,
+        _ => cell,
+    }
+}
+
+#[cfg(test)]
+mod cell_tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised_and_restored() {
+        for c in [
+            "=1+1",
+            "+86 137",
+            "-2",
+            "@SUM(A1)",
+            "\tx",
+            "=HYPERLINK(\"http://x\")",
+        ] {
+            let n = neutralise_cell(c);
+            assert!(n.starts_with('\''), "{c:?}");
+            assert_eq!(restore_cell(&n), c);
+        }
+        for c in ["张三", "13700001111", "'quoted", ""] {
+            assert_eq!(neutralise_cell(c), c);
+            assert_eq!(restore_cell(c), c);
+        }
+    }
+}

@@ -162,6 +162,10 @@ pub fn annual_xlsx(a: &Annual) -> Result<Vec<u8>, ReportError> {
             for (c, cell) in row.iter().enumerate() {
                 let (r, c) = (r as u32 + 3, c as u16);
                 match cell {
+                    // Names and titles people typed: never a formula.
+                    Cell::Text(t) if t.starts_with(['=', '+', '-', '@', '\t', '\r']) => ws
+                        .write_string_with_format(r, c, t, &Format::new().set_quote_prefix())
+                        .map_err(err)?,
                     Cell::Text(t) => ws.write_string(r, c, t).map_err(err)?,
                     Cell::Num(n) => ws.write_number(r, c, *n).map_err(err)?,
                 };

@@ -107,38 +107,49 @@ pub async fn login(app: &App, username: &str, password: &str, ip: &str) -> Resul
         });
     }
     let at = now();
-    let since = at - Duration::minutes(FAILURE_WINDOW_MINUTES);
+    let keys = [format!("user:{username}"), format!("ip:{ip}")];
+    // Claim this attempt before the password is looked at: each claim is one atomic
+    // statement, so of 50 parallel guesses exactly the first MAX_FAILURES are checked.
     let mut conn = app.db.acquire().await?;
-    let (by_user, by_ip, oldest) =
-        store::failures_since(&mut conn.conn(), &username, ip, since).await?;
-    if by_user >= MAX_FAILURES || by_ip >= MAX_FAILURES {
-        let lifts = oldest
-            .map(|o| o + Duration::minutes(FAILURE_WINDOW_MINUTES))
-            .unwrap_or(at);
-        let secs = (lifts - at).num_seconds().max(1) as u64;
+    let window = FAILURE_WINDOW_MINUTES * 60;
+    let (now_secs, expired) = (at.timestamp(), at.timestamp() - window);
+    let mut refused_until = None;
+    for key in &keys {
+        let (n, start) = store::claim_attempt(&mut conn.conn(), key, now_secs, expired).await?;
+        if n > MAX_FAILURES {
+            refused_until = refused_until.max(Some(start + window));
+        }
+    }
+    if let Some(until) = refused_until {
+        let secs = (until - now_secs).max(1) as u64;
         return Err(Error::TooMany {
             message: format!("登录失败次数过多，请{}分钟后再试", secs.div_ceil(60)),
             retry_after_secs: secs,
         });
     }
     let user = store::user_by_username(&mut conn.conn(), &username).await?;
-    let ok = match &user {
-        Some(u) if !u.disabled => verify_password(password, &u.password_hash),
-        _ => {
-            verify_password(password, &DUMMY_HASH);
-            false
-        }
-    };
+    // No connection is held while the hash is computed (tens of milliseconds of CPU, off
+    // the async runtime's threads).
     drop(conn);
-    let mut tx = app.db.begin_write().await?;
-    store::record_attempt(&mut tx.conn(), &username, ip, ok, at).await?;
+    let (hash, known) = match &user {
+        Some(u) if !u.disabled => (u.password_hash.clone(), true),
+        _ => (DUMMY_HASH.clone(), false),
+    };
+    let password = password.to_string();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(Error::internal)?
+        && known;
     let (Some(user), true) = (user, ok) else {
-        tx.commit().await?;
+        // The claimed attempt stays counted: it failed.
         return Err(Error::Unauthorized {
             code: "auth.invalid_credentials",
             message: "用户名或密码错误",
         });
     };
+    let mut tx = app.db.begin_write().await?;
+    store::clear_attempts(&mut tx.conn(), &keys[0]).await?;
+    store::release_attempt(&mut tx.conn(), &keys[1]).await?;
     let token = random_token();
     let csrf = random_token();
     store::insert_session(
@@ -205,7 +216,8 @@ pub async fn logout(app: &App, actor: &Actor, token: &str) -> Result<()> {
 pub async fn sweep(app: &App) -> Result<()> {
     let mut conn = app.db.acquire().await?;
     let at = now();
-    store::delete_expired(&mut conn.conn(), at, at - Duration::days(1)).await?;
+    let windows_before = at.timestamp() - FAILURE_WINDOW_MINUTES * 60;
+    store::delete_expired(&mut conn.conn(), at, windows_before).await?;
     Ok(())
 }
 

@@ -4,7 +4,9 @@
 //! and its cursor move in one transaction, so an event is handled exactly once even if the
 //! process dies mid-batch.
 
+use lianxin_domain::access::{Granted, ReadEvents, ViewAudit, ViewDashboard};
 use lianxin_domain::audit::{AuditContent, Verdict, verify};
+use lianxin_domain::disclosure;
 use lianxin_store::Conn;
 use lianxin_store::journal::{self as store, EventRow};
 
@@ -36,9 +38,41 @@ pub async fn run_once<C: Consumer + Sync>(app: &App, consumer: &C, batch: i64) -
     Ok(events.len())
 }
 
-pub async fn recent(app: &App, committee_id: i64, limit: i64) -> Result<Vec<EventRow>> {
+/// The newest events of the committee in their public form (see `domain::disclosure`).
+pub async fn recent(app: &App, g: &Granted<ReadEvents>, limit: i64) -> Result<Vec<EventRow>> {
     let mut conn = app.db.acquire().await?;
-    Ok(store::recent_events(&mut conn.conn(), committee_id, limit).await?)
+    let mut rows = store::recent_events(&mut conn.conn(), g.committee_id(), limit).await?;
+    for e in &mut rows {
+        e.payload = serde_json::from_str::<serde_json::Value>(&e.payload)
+            .map(|p| disclosure::public_payload(&p).to_string())
+            .unwrap_or_else(|_| "null".into());
+        if !disclosure::names_actor(&e.kind) {
+            // A ballot: no voter, and no time finer than the day to line it up with.
+            e.actor_user_id = None;
+            e.occurred_at = e
+                .occurred_at
+                .date_naive()
+                .and_hms_opt(0, 0, 0)
+                .map(|t| t.and_utc())
+                .unwrap_or(e.occurred_at);
+        }
+    }
+    Ok(rows)
+}
+
+/// What happened lately, for the dashboard: kinds and subjects, no payloads, no actors.
+pub async fn recent_kinds(
+    app: &App,
+    g: &Granted<ViewDashboard>,
+    limit: i64,
+) -> Result<Vec<EventRow>> {
+    let mut conn = app.db.acquire().await?;
+    let mut rows = store::recent_events(&mut conn.conn(), g.committee_id(), limit).await?;
+    for e in &mut rows {
+        e.payload = "null".into();
+        e.actor_user_id = None;
+    }
+    Ok(rows)
 }
 
 /// Walk the whole audit chain in pages and check every hash.
@@ -75,9 +109,9 @@ pub async fn verify_audit(app: &App) -> Result<Verdict> {
 
 pub async fn recent_audit(
     app: &App,
-    committee_id: i64,
+    g: &Granted<ViewAudit>,
     limit: i64,
 ) -> Result<Vec<store::AuditRow>> {
     let mut conn = app.db.acquire().await?;
-    Ok(store::audit_recent(&mut conn.conn(), committee_id, limit).await?)
+    Ok(store::audit_recent(&mut conn.conn(), g.committee_id(), limit).await?)
 }

@@ -34,19 +34,38 @@ use std::sync::Arc;
 pub use crypto::Crypto;
 pub use error::{Error, Result};
 pub use lianxin_domain as domain;
-pub use lianxin_store as store;
 use lianxin_store::Db;
 
+/// The row types the pages and the API render. Only the types: the store's functions, its
+/// connections and transactions stay behind this layer, so the web edge cannot read or
+/// write anything except through a use case that checked its permission.
+pub mod rows {
+    pub use lianxin_store::accounts::UserRow;
+    pub use lianxin_store::activities::{ActivityRow, KindRow, MyInvitation};
+    pub use lianxin_store::concerns::{Filter as ConcernFilter, MessageRow};
+    pub use lianxin_store::duty_menu::SelfReportRow;
+    pub use lianxin_store::journal::{AuditRow, EventRow};
+    pub use lianxin_store::library::{DocumentRow, Reader};
+    pub use lianxin_store::opinions::{BulletinRow, Filter as OpinionFilter};
+    pub use lianxin_store::proposals::Filter as ProposalFilter;
+    pub use lianxin_store::stats::Overview;
+    pub use lianxin_store::studios::{OfferRow, ServiceBookingRow, SlotRow};
+}
+
 /// Everything a use case needs: the database and the key for personal data.
+///
+/// Every field is private to this crate: a caller gets at the data only through a use case
+/// (`App` cannot be taken apart), and a use case that reads or writes anything not public
+/// takes a [`domain::access::Granted`] proof.
 #[derive(Clone)]
 pub struct App {
-    pub db: Db,
-    pub crypto: Arc<Crypto>,
-    pub cache: Arc<cache::ReadCache>,
+    pub(crate) db: Db,
+    pub(crate) crypto: Arc<Crypto>,
+    pub(crate) cache: Arc<cache::ReadCache>,
     /// Intake's group-commit writer (see `concerns::batch`).
-    pub intake: Arc<concerns::batch::Queue>,
+    pub(crate) intake: Arc<concerns::batch::Queue>,
     /// Check-ins' group-commit writer (see `activities::batch`).
-    pub checkins: Arc<activities::batch::Queue>,
+    pub(crate) checkins: Arc<activities::batch::Queue>,
 }
 
 impl App {
@@ -58,6 +77,21 @@ impl App {
             intake: Arc::default(),
             checkins: Arc::default(),
         }
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        self.db.backend().name()
+    }
+
+    /// Whether the database answers (for `/healthz`).
+    pub async fn ping(&self) -> Result<()> {
+        Ok(self.db.ping().await?)
+    }
+
+    /// Close the pool (at shutdown).
+    pub async fn close(&self) {
+        self.db.close().await
     }
 }
 

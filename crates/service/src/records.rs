@@ -210,6 +210,28 @@ fn cache_key(audience: &str, res: &Resource, scope: i64, q: &ListQuery) -> Strin
     )
 }
 
+/// Choices for every reference field of `res` (sectors for a member, …), one query per
+/// target, from the committee the grant was given in.
+pub async fn ref_options(
+    app: &App,
+    g: &Granted<ViewOrganisation>,
+    res: &Resource,
+) -> Result<std::collections::HashMap<Res, Vec<(i64, String)>>> {
+    let mut out = std::collections::HashMap::new();
+    let mut conn = app.db.acquire().await?;
+    for f in res.fields {
+        let target = match f.kind {
+            Kind::Ref(t) => t,
+            Kind::RefMany { target, .. } => target,
+            _ => continue,
+        };
+        if let std::collections::hash_map::Entry::Vacant(e) = out.entry(target) {
+            e.insert(store::all_titles(&mut conn.conn(), target, g.committee_id()).await?);
+        }
+    }
+    Ok(out)
+}
+
 pub async fn get(
     app: &App,
     g: &Granted<ViewOrganisation>,

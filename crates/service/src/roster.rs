@@ -11,6 +11,7 @@ use lianxin_domain::access::{Granted, ManageOrganisation, RevealPhone};
 use lianxin_domain::record::{Record, Value};
 use lianxin_domain::roster::{COLUMNS, RosterRow, RowError, header_positions, parse_row};
 use lianxin_domain::schema::{MEMBER, Res};
+use lianxin_domain::text::{formula_like, neutralise_cell, restore_cell};
 use lianxin_store::Conn;
 use lianxin_store::records::{self as store, Cell, Filter};
 use serde_json::json;
@@ -95,7 +96,7 @@ pub fn read_cells(bytes: &[u8]) -> Result<Vec<Vec<String>>> {
     let mut rows = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|_| unsupported())?;
-        rows.push(rec.iter().map(str::to_string).collect());
+        rows.push(rec.iter().map(|c| restore_cell(c).to_string()).collect());
     }
     Ok(rows)
 }
@@ -388,7 +389,8 @@ pub fn to_csv(rows: &[Vec<String>]) -> Result<Vec<u8>> {
     {
         let mut w = csv::Writer::from_writer(&mut buf);
         for r in rows {
-            w.write_record(r).map_err(Error::internal)?;
+            w.write_record(r.iter().map(|c| neutralise_cell(c).into_owned()))
+                .map_err(Error::internal)?;
         }
         w.flush().map_err(Error::internal)?;
     }
@@ -399,11 +401,16 @@ pub fn to_xlsx(rows: &[Vec<String>]) -> Result<Vec<u8>> {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let sheet = wb.add_worksheet();
     sheet.set_name("委员花名册").map_err(Error::internal)?;
+    // Text that looks like a formula is marked as text (the quote prefix), never run.
+    let text = rust_xlsxwriter::Format::new().set_quote_prefix();
     for (r, row) in rows.iter().enumerate() {
         for (c, v) in row.iter().enumerate() {
-            sheet
-                .write_string(r as u32, c as u16, v)
-                .map_err(Error::internal)?;
+            if formula_like(v) {
+                sheet.write_string_with_format(r as u32, c as u16, v, &text)
+            } else {
+                sheet.write_string(r as u32, c as u16, v)
+            }
+            .map_err(Error::internal)?;
         }
     }
     wb.save_to_buffer().map_err(Error::internal)

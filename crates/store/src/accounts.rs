@@ -167,63 +167,52 @@ pub async fn delete_session(c: &mut Conn<'_>, token_hash: &str) -> Result<()> {
 pub async fn delete_expired(
     c: &mut Conn<'_>,
     now: DateTime<Utc>,
-    attempts_before: DateTime<Utc>,
+    windows_before: i64,
 ) -> Result<()> {
     let q = "DELETE FROM sessions WHERE expires_at <= $1";
     exec!(c, |x| sqlx::query(q).bind(now).execute(&mut **x).await)?;
-    let q = "DELETE FROM login_attempts WHERE at < $1";
+    let q = "DELETE FROM login_throttle WHERE window_start < $1";
     exec!(c, |x| sqlx::query(q)
-        .bind(attempts_before)
+        .bind(windows_before)
         .execute(&mut **x)
         .await)?;
     Ok(())
 }
 
-pub async fn record_attempt(
+/// Count one attempt against `key` in its window and return (attempts in the window, the
+/// window's start in seconds). One statement: concurrent attempts each get their own count,
+/// so exactly the first `limit` of a burst see a count within the limit. A window that
+/// started at or before `expired_before` starts again with this attempt.
+pub async fn claim_attempt(
     c: &mut Conn<'_>,
-    username: &str,
-    ip: &str,
-    ok: bool,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let q = "INSERT INTO login_attempts (username, ip, succeeded, at) VALUES ($1, $2, $3, $4)";
-    exec!(c, |x| sqlx::query(q)
-        .bind(username)
-        .bind(ip)
-        .bind(ok)
-        .bind(now)
-        .execute(&mut **x)
+    key: &str,
+    now_secs: i64,
+    expired_before: i64,
+) -> Result<(i64, i64)> {
+    let q = "INSERT INTO login_throttle (key, window_start, attempts) VALUES ($1, $2, 1) \
+             ON CONFLICT (key) DO UPDATE SET \
+               attempts = CASE WHEN login_throttle.window_start <= $3 THEN 1 ELSE login_throttle.attempts + 1 END, \
+               window_start = CASE WHEN login_throttle.window_start <= $3 THEN $2 ELSE login_throttle.window_start END \
+             RETURNING attempts, window_start";
+    let row: (i64, i64) = on!(c, |x| sqlx::query_as(q)
+        .bind(key)
+        .bind(now_secs)
+        .bind(expired_before)
+        .fetch_one(&mut **x)
         .await)?;
+    Ok(row)
+}
+
+/// An attempt under `key` succeeded: it no longer counts.
+pub async fn release_attempt(c: &mut Conn<'_>, key: &str) -> Result<()> {
+    let q = "UPDATE login_throttle SET attempts = attempts - 1 WHERE key = $1 AND attempts > 0";
+    exec!(c, |x| sqlx::query(q).bind(key).execute(&mut **x).await)?;
     Ok(())
 }
 
-/// Failed attempts since `since` for this account and for this address, and the oldest
-/// counted failure's time (to say when the lock lifts).
-pub async fn failures_since(
-    c: &mut Conn<'_>,
-    username: &str,
-    ip: &str,
-    since: DateTime<Utc>,
-) -> Result<(i64, i64, Option<DateTime<Utc>>)> {
-    let q =
-        "SELECT COUNT(*) FROM login_attempts WHERE username = $1 AND succeeded = FALSE AND at > $2";
-    let by_user: i64 = on!(c, |x| sqlx::query_scalar(q)
-        .bind(username)
-        .bind(since)
-        .fetch_one(&mut **x)
-        .await)?;
-    let q = "SELECT COUNT(*) FROM login_attempts WHERE ip = $1 AND succeeded = FALSE AND at > $2";
-    let by_ip: i64 = on!(c, |x| sqlx::query_scalar(q)
-        .bind(ip)
-        .bind(since)
-        .fetch_one(&mut **x)
-        .await)?;
-    let q = "SELECT MIN(at) FROM login_attempts WHERE (username = $1 OR ip = $2) AND succeeded = FALSE AND at > $3";
-    let oldest: Option<DateTime<Utc>> = on!(c, |x| sqlx::query_scalar(q)
-        .bind(username)
-        .bind(ip)
-        .bind(since)
-        .fetch_one(&mut **x)
-        .await)?;
-    Ok((by_user, by_ip, oldest))
+/// A successful sign-in clears the account's count.
+pub async fn clear_attempts(c: &mut Conn<'_>, key: &str) -> Result<()> {
+    let q = "DELETE FROM login_throttle WHERE key = $1";
+    exec!(c, |x| sqlx::query(q).bind(key).execute(&mut **x).await)?;
+    Ok(())
 }

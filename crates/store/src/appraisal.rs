@@ -94,27 +94,68 @@ pub async fn add_ballot(
         > 0)
 }
 
-/// Count one vote of `grade` for `member_id`.
+/// Count one vote of `grade` for `member_id`. The member's four grade rows are made together
+/// (in one fixed order) at the first vote, so neither which row came first nor row order on
+/// disk tells what the first voter chose.
 pub async fn count_vote(
     c: &mut Conn<'_>,
     committee_id: i64,
     year: i64,
     member_id: i64,
     grade: &str,
+    grades: &[&str],
 ) -> Result<()> {
+    let base = [
+        Param::Int(committee_id),
+        Param::Int(year),
+        Param::Int(member_id),
+    ];
+    let values: Vec<String> = (0..grades.len())
+        .map(|i| format!("($1, $2, $3, ${}, 0)", i + 4))
+        .collect();
+    let mut params = base.to_vec();
+    params.extend(grades.iter().map(|g| Param::Text((*g).into())));
     run(
         c,
-        "INSERT INTO appraisal_tallies (committee_id, year, member_id, grade, votes) VALUES ($1, $2, $3, $4, 1) \
-         ON CONFLICT (committee_id, year, member_id, grade) DO UPDATE SET votes = appraisal_tallies.votes + 1",
-        &[
-            Param::Int(committee_id),
-            Param::Int(year),
-            Param::Int(member_id),
-            Param::Text(grade.into()),
-        ],
+        &format!(
+            "INSERT INTO appraisal_tallies (committee_id, year, member_id, grade, votes) VALUES {} \
+             ON CONFLICT (committee_id, year, member_id, grade) DO NOTHING",
+            values.join(", ")
+        ),
+        &params,
+    )
+    .await?;
+    let mut params = base.to_vec();
+    params.push(Param::Text(grade.into()));
+    run(
+        c,
+        "UPDATE appraisal_tallies SET votes = votes + 1 \
+         WHERE committee_id = $1 AND year = $2 AND member_id = $3 AND grade = $4",
+        &params,
     )
     .await?;
     Ok(())
+}
+
+/// Ballots cast per member this year (the turnout; says nothing of the grades).
+pub async fn ballots_per_member(
+    c: &mut Conn<'_>,
+    committee_id: i64,
+    year: i64,
+) -> Result<std::collections::HashMap<i64, i64>> {
+    #[derive(sqlx::FromRow)]
+    struct Count {
+        member_id: i64,
+        n: i64,
+    }
+    let rows: Vec<Count> = all(
+        c,
+        "SELECT member_id, COUNT(*) AS n FROM appraisal_ballots WHERE committee_id = $1 AND year = $2 \
+         GROUP BY member_id",
+        &[Param::Int(committee_id), Param::Int(year)],
+    )
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.member_id, r.n)).collect())
 }
 
 /// The members `voter_id` has voted on this year.

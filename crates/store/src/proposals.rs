@@ -468,12 +468,23 @@ pub async fn answers(c: &mut Conn<'_>, proposal_id: i64) -> Result<Vec<AnswerRow
 /// (file name, MIME type, bytes) of an answer's attachment.
 pub async fn answer_attachment(
     c: &mut Conn<'_>,
+    committee_id: i64,
     proposal_id: i64,
     answer_id: i64,
 ) -> Result<Option<(String, String, Vec<u8>)>> {
-    let q = "SELECT attachment_name, attachment_type, attachment FROM proposal_answers \
-             WHERE id = $1 AND proposal_id = $2 AND attachment IS NOT NULL";
-    opt(c, q, &[Param::Int(answer_id), Param::Int(proposal_id)]).await
+    let q = "SELECT a.attachment_name, a.attachment_type, a.attachment FROM proposal_answers a \
+             JOIN proposals p ON p.id = a.proposal_id \
+             WHERE a.id = $1 AND a.proposal_id = $2 AND p.committee_id = $3 AND a.attachment IS NOT NULL";
+    opt(
+        c,
+        q,
+        &[
+            Param::Int(answer_id),
+            Param::Int(proposal_id),
+            Param::Int(committee_id),
+        ],
+    )
+    .await
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]

@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use lianxin_domain::access::{
-    ManageOrganisation, ManageUsers, RevealPhone, ViewAudit, ViewDashboard, ViewOrganisation,
+    ManageOrganisation, ManageUsers, RevealPhone, ViewAudit, ViewOrganisation,
 };
 use lianxin_domain::record::{Mode, from_json};
 use lianxin_domain::schema::{Resource, by_path};
@@ -48,8 +48,8 @@ pub fn routes() -> Router<State> {
 }
 
 pub async fn healthz(S(state): S<State>) -> Response {
-    let backend = state.app.db.backend().name();
-    match state.app.db.ping().await {
+    let backend = state.app.backend_name();
+    match state.app.ping().await {
         Ok(()) => Json(json!({"status": "ok", "database": backend})).into_response(),
         Err(e) => {
             tracing::error!("health check failed: {e}");
@@ -382,14 +382,14 @@ async fn list_events(
     ApiAuth(a): ApiAuth,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    let g = a.actor.grant::<ViewDashboard>()?;
+    let g = a.actor.grant::<lianxin_domain::access::ReadEvents>()?;
     let limit = query_pairs(q)?
         .iter()
         .find(|(k, _)| k == "limit")
         .and_then(|(_, v)| v.parse::<i64>().ok())
         .unwrap_or(50)
         .clamp(1, 500);
-    let list = events::recent(&state.app, g.committee_id(), limit).await?;
+    let list = events::recent(&state.app, &g, limit).await?;
     let items: Vec<Value> = list
         .iter()
         .map(|e| json!({"id": e.id, "kind": e.kind, "subject_type": e.subject_type, "subject_id": e.subject_id,
@@ -400,7 +400,7 @@ async fn list_events(
 
 async fn audit(S(state): S<State>, ApiAuth(a): ApiAuth) -> ApiResult<Json<Value>> {
     let g = a.actor.grant::<ViewAudit>()?;
-    let list = events::recent_audit(&state.app, g.committee_id(), 200).await?;
+    let list = events::recent_audit(&state.app, &g, 200).await?;
     let items: Vec<Value> = list
         .iter()
         .map(|r| json!({"seq": r.seq, "at": r.at, "actor": r.actor, "action": r.action, "subject": r.subject,

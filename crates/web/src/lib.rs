@@ -33,6 +33,14 @@ pub struct State {
     pub trust_proxy: bool,
 }
 
+impl State {
+    /// Served over HTTPS (the public URL says so, or the operator set secure cookies):
+    /// cookies are `Secure` and browsers are told to use HTTPS only (HSTS).
+    pub fn https(&self) -> bool {
+        self.secure_cookies || self.public_url.starts_with("https://")
+    }
+}
+
 pub fn router(state: State) -> Router {
     Router::new()
         .route("/healthz", get(api::healthz))
@@ -41,19 +49,41 @@ pub fn router(state: State) -> Router {
         .merge(open311::routes())
         .merge(ui::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.https(),
+            security_headers,
+        ))
         .layer(axum::middleware::from_fn(request_scope))
         .with_state(state)
 }
 
 /// Headers every response carries: no sniffing, no framing, a strict content policy (the
-/// pages load only our own scripts and styles).
+/// pages load only our own scripts and styles); HSTS behind HTTPS. A response to anyone
+/// signed in (a session cookie or a bearer token came with the request) or one that sets a
+/// cookie is never stored by a browser or a proxy: it may hold personal data, and a shared
+/// computer's back button must not show it after logout.
 async fn security_headers(
+    axum::extract::State(https): axum::extract::State<bool>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    let personal = req.headers().contains_key(header::AUTHORIZATION)
+        || session::cookie(req.headers(), session::COOKIE).is_some();
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    // Shared static assets (the style sheet) say `public` themselves and stay cacheable.
+    let public_asset = h
+        .get(header::CACHE_CONTROL)
+        .is_some_and(|v| v.as_bytes().starts_with(b"public"));
+    if (personal || h.contains_key(header::SET_COOKIE)) && !public_asset {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -181,7 +181,7 @@ impl FromRequestParts<State> for ClientIp {
 }
 
 pub fn session_cookie(state: &State, token: &str, max_age_secs: i64) -> String {
-    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    let secure = if state.https() { "; Secure" } else { "" };
     format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
 }
 

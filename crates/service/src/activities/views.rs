@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use lianxin_domain::access::{Granted, JoinActivities, OrganiseActivities, SuperviseActivities};
+use lianxin_domain::access::{
+    Actor, Granted, JoinActivities, OrganiseActivities, SuperviseActivities,
+};
 use lianxin_domain::activity::{Attendance, ParticipantRole, Position, Response, Status};
 use lianxin_store::activities::{
     self as store, ActivityRow, FileRow, Filter, FollowupRow, InvitationRow, KindRow, MyInvitation,
@@ -282,23 +284,37 @@ pub async fn checkin_target(
     Ok(a)
 }
 
-/// One file of an activity: materials for anyone who may see the activity, media likewise.
+/// One file of an activity (materials, media), for whoever may see the activity: anyone when
+/// it is open to the public, a member of its committee once it is published, its organiser
+/// (drafts too). To anyone else the file does not exist.
 pub async fn file(
     app: &App,
-    committee_id: i64,
+    viewer: Option<&Actor>,
     id: i64,
     file_id: i64,
 ) -> Result<(String, String, Vec<u8>)> {
     let mut conn = app.db.acquire().await?;
-    let a = store::by_id(&mut conn.conn(), committee_id, id)
+    let a = store::by_id_any(&mut conn.conn(), id)
         .await?
         .ok_or_else(not_found)?;
-    if status_of(&a) == Status::Draft {
+    if !may_see(viewer, &a) {
         return Err(not_found());
     }
     store::file(&mut conn.conn(), a.id, file_id)
         .await?
         .ok_or_else(not_found)
+}
+
+/// Who may see an activity and what it carries.
+fn may_see(viewer: Option<&Actor>, a: &ActivityRow) -> bool {
+    let status = status_of(a);
+    let public = a.public_registration && matches!(status, Status::Published | Status::Closed);
+    public
+        || viewer.is_some_and(|v| {
+            v.committee_id == a.committee_id
+                && ((v.can::<JoinActivities>() && status != Status::Draft)
+                    || (v.can::<OrganiseActivities>() && is_organiser(v, a)))
+        })
 }
 
 /// The kinds of the committee (built-in and its own).

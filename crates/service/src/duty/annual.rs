@@ -196,11 +196,17 @@ async fn appraisal(c: &mut Conn<'_>, committee_id: i64, year: i64) -> Result<Sec
             let mut row = vec![
                 Cell::text(&l.member.name),
                 Cell::text(&l.member.sector),
-                Cell::int(l.tally.total()),
+                Cell::int(l.votes_cast),
             ];
-            row.extend(Grade::ALL.map(|g| Cell::int(l.tally.of(g))));
-            row.push(rate(l.tally.excellent_rate()));
-            row.push(rate(l.tally.competent_rate()));
+            // No grades while the round is open, nor for fewer than three votes.
+            match l.tally {
+                Some(t) => {
+                    row.extend(Grade::ALL.map(|g| Cell::int(t.of(g))));
+                    row.push(rate(t.excellent_rate()));
+                    row.push(rate(t.competent_rate()));
+                }
+                None => row.extend((0..6).map(|_| Cell::text("—"))),
+            }
             row
         })
         .collect();
@@ -223,8 +229,9 @@ async fn appraisal(c: &mut Conn<'_>, committee_id: i64, year: i64) -> Result<Sec
     out.note = match round.stage {
         super::appraisal::Stage::NotOpened => "本年度未开展民主测评。".into(),
         stage => format!(
-            "测评{}：同界别委员对已提交的述职报告无记名测评，每人每位一票。",
-            stage.label()
+            "测评{}：同界别委员对已提交的述职报告无记名测评，每人每位一票。测评结束前不公布票数分布；不足{}票的不公布结果（“—”）。",
+            stage.label(),
+            lianxin_domain::appraisal::MIN_VOTES
         ),
     };
     Ok(out)

@@ -85,7 +85,12 @@ async fn appraisable(c: &mut Conn<'_>, committee_id: i64, year: i64) -> Result<V
 /// A member's line in the office's results.
 pub struct ResultLine {
     pub member: MemberLine,
-    pub tally: Tally,
+    /// Ballots cast on this member so far (the turnout, never the grades).
+    pub votes_cast: i64,
+    /// The grades: only once the round is closed, and only from [`lianxin_domain::appraisal::MIN_VOTES`] votes on. A
+    /// running count would let anyone watching it tie each new vote to the voter who just
+    /// voted.
+    pub tally: Option<Tally>,
     /// Peers who may vote on this member (the active members of the sector but them).
     pub voters: usize,
 }
@@ -115,11 +120,18 @@ pub(crate) async fn round_of(c: &mut Conn<'_>, committee_id: i64, year: i64) -> 
         *per_sector.entry(m.sector.as_str()).or_insert(0) += 1;
     }
     let members = appraisable(c, committee_id, year).await?;
-    let mut tallies = tallies(c, committee_id, year, None).await?;
+    let stage = Stage::of(&r);
+    let cast = store::ballots_per_member(c, committee_id, year).await?;
+    let mut tallies = if stage == Stage::Closed {
+        tallies(c, committee_id, year, None).await?
+    } else {
+        HashMap::new()
+    };
     let lines: Vec<ResultLine> = members
         .into_iter()
         .map(|m| ResultLine {
-            tally: tallies.remove(&m.id).unwrap_or_default(),
+            votes_cast: cast.get(&m.id).copied().unwrap_or(0),
+            tally: tallies.remove(&m.id).and_then(Tally::disclosed),
             voters: per_sector
                 .get(m.sector.as_str())
                 .map_or(0, |n| n.saturating_sub(1)),
@@ -128,7 +140,7 @@ pub(crate) async fn round_of(c: &mut Conn<'_>, committee_id: i64, year: i64) -> 
         .collect();
     Ok(Round {
         year,
-        stage: Stage::of(&r),
+        stage,
         opened_at: r.as_ref().map(|r| r.opened_at),
         closed_at: r.as_ref().and_then(|r| r.closed_at),
         not_submitted: all.len() - lines.len(),
@@ -208,7 +220,9 @@ pub struct Mine {
     pub year: i64,
     pub stage: Stage,
     pub peers: Vec<Peer>,
-    pub result: Option<Tally>,
+    /// Once the round is closed: the votes received, and the tally when there were at least
+    /// [`lianxin_domain::appraisal::MIN_VOTES`].
+    pub result: Option<(i64, Option<Tally>)>,
 }
 
 /// Oneself as a member of the committee, with one's sector.
@@ -239,12 +253,11 @@ pub async fn mine(app: &App, g: &Granted<AppraisePeers>, year: i64) -> Result<Mi
         .collect();
     // Results are shown once the round is over, so that no one votes by the running count.
     let result = if stage == Stage::Closed {
-        Some(
-            tallies(c, g.committee_id(), year, Some(me.id))
-                .await?
-                .remove(&me.id)
-                .unwrap_or_default(),
-        )
+        let t = tallies(c, g.committee_id(), year, Some(me.id))
+            .await?
+            .remove(&me.id)
+            .unwrap_or_default();
+        Some((t.total(), t.disclosed()))
     } else {
         None
     };
@@ -338,7 +351,8 @@ pub async fn vote(
             "您已对该委员测评，不能重复测评",
         ));
     }
-    store::count_vote(&mut tx.conn(), c, year, member_id, grade.code()).await?;
+    let all = Grade::ALL.map(Grade::code);
+    store::count_vote(&mut tx.conn(), c, year, member_id, grade.code(), &all).await?;
     let change = Change {
         committee_id: c,
         kind: "appraisal.voted",

@@ -59,7 +59,7 @@ pub async fn compile(
     let bid = store::add_bulletin(&mut tx.conn(), &bulletin).await?;
     let mut items = Vec::new();
     for id in &ids {
-        let mut row = super::load(&mut tx, actor.committee_id, *id).await?;
+        let mut row = super::load_submitted(&mut tx, actor.committee_id, *id).await?;
         if !matches!(
             status_of(&row),
             Status::Adopted | Status::Forwarded | Status::Concluded

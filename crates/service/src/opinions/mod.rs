@@ -40,6 +40,16 @@ pub(crate) async fn load(tx: &mut Tx, committee_id: i64, id: i64) -> Result<Repo
         .ok_or_else(not_found)
 }
 
+/// A report as the office may see it: one that was submitted at least once. A draft is its
+/// authors' alone, so to anyone else it does not exist (404, like another committee's).
+pub(crate) async fn load_submitted(tx: &mut Tx, committee_id: i64, id: i64) -> Result<ReportRow> {
+    let row = load(tx, committee_id, id).await?;
+    if status_of(&row) == Status::Draft {
+        return Err(not_found());
+    }
+    Ok(row)
+}
+
 /// Every author with their role, as events name them (the duty log scores from this).
 pub(crate) async fn authors_json(tx: &mut Tx, row: &ReportRow) -> Result<Value> {
     let authors = store::authors(&mut tx.conn(), row.id).await?;

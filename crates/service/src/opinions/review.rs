@@ -12,7 +12,7 @@ use lianxin_store::opinions::{self as store, ActionRow};
 use lianxin_store::records::existing;
 use serde_json::json;
 
-use super::{advance, finish, load, not_found, optional, status_of, text};
+use super::{advance, finish, load_submitted, not_found, optional, status_of, text};
 use crate::journal::begin;
 use crate::{App, Error, Result, now};
 
@@ -35,7 +35,7 @@ pub async fn review(
 ) -> Result<()> {
     let actor = g.actor();
     let mut tx = begin(&app.db).await?;
-    let mut row = load(&mut tx, actor.committee_id, id).await?;
+    let mut row = load_submitted(&mut tx, actor.committee_id, id).await?;
     let before = row.status.clone();
     let at = now();
     let (kind, extra) = match decision {
@@ -57,7 +57,7 @@ pub async fn review(
             ("opinion.returned", json!({}))
         }
         Decision::Merge { into } => {
-            let target = load(&mut tx, actor.committee_id, *into)
+            let target = load_submitted(&mut tx, actor.committee_id, *into)
                 .await
                 .map_err(|_| Error::from(Invalid::one("into", "invalid_ref", "合并目标不存在")))?;
             rules::check_merge(row.id, target.id, status_of(&target))
@@ -122,7 +122,7 @@ pub async fn edit_for_publication(
     let title = text("published_title", "刊发标题", title, 100)?;
     let body = text("published_body", "刊发正文", body, 20_000)?;
     let mut tx = begin(&app.db).await?;
-    let mut row = load(&mut tx, actor.committee_id, id).await?;
+    let mut row = load_submitted(&mut tx, actor.committee_id, id).await?;
     if !matches!(
         status_of(&row),
         Status::Adopted | Status::Forwarded | Status::Concluded
@@ -170,7 +170,7 @@ pub async fn forward(
     {
         return Err(Invalid::one("handling_unit_id", "invalid_ref", "所选承办单位不存在").into());
     }
-    let mut row = load(&mut tx, actor.committee_id, id).await?;
+    let mut row = load_submitted(&mut tx, actor.committee_id, id).await?;
     let before = row.status.clone();
     advance(&mut row, Step::Forward)?;
     let action = ActionRow {
@@ -251,7 +251,7 @@ pub async fn instruct(
         return Err(errors.into());
     };
     let mut tx = begin(&app.db).await?;
-    let mut row = load(&mut tx, actor.committee_id, id).await?;
+    let mut row = load_submitted(&mut tx, actor.committee_id, id).await?;
     let before = row.status.clone();
     advance(&mut row, Step::Instruct)?;
     let action = ActionRow {
@@ -298,7 +298,7 @@ async fn feedback(
     let body = text("body", "办理情况", body, 5000)?;
     let public_text = optional("public_text", "向群众公开的办理结果", public_text, 500)?;
     let mut tx = begin(&app.db).await?;
-    let mut row = load(&mut tx, actor.committee_id, id).await?;
+    let mut row = load_submitted(&mut tx, actor.committee_id, id).await?;
     if let Some(u) = unit
         && !store::forwarded_to(&mut tx.conn(), row.id, u).await?
     {

@@ -10,7 +10,7 @@ use lianxin_store::Conn;
 use lianxin_store::opinions::{self as store, ActionRow, Filter, ListRow, ReportRow, VersionRow};
 
 use super::drafting::load_authored;
-use super::{load, not_found};
+use super::{load_submitted, not_found};
 use crate::paged::Paged;
 use crate::{App, Result};
 
@@ -109,7 +109,7 @@ pub async fn for_office(
     id: i64,
 ) -> Result<ReportView> {
     let mut tx = app.db.begin_read().await?;
-    let row = load(&mut tx, g.committee_id(), id).await?;
+    let row = load_submitted(&mut tx, g.committee_id(), id).await?;
     let texts = store::texts(&mut tx.conn(), g.committee_id(), id, SIMILAR_SCAN).await?;
     let me = format!("{}\n{}", row.title, row.body);
     let joined: Vec<(i64, String)> = texts
@@ -129,7 +129,7 @@ pub async fn for_office(
 pub async fn for_unit(app: &App, g: &Granted<HandleAssignments>, id: i64) -> Result<ReportView> {
     let unit = g.actor().handling_unit_id.ok_or_else(not_found)?;
     let mut tx = app.db.begin_read().await?;
-    let row = load(&mut tx, g.committee_id(), id).await?;
+    let row = load_submitted(&mut tx, g.committee_id(), id).await?;
     if !store::forwarded_to(&mut tx.conn(), id, unit).await? {
         return Err(not_found());
     }

@@ -281,7 +281,8 @@ pub async fn unit_league(app: &App, g: &Granted<ViewDashboard>, year: i64) -> Re
 }
 
 /// An answer's attachment, for whoever may read the proposal: the public if it is published,
-/// its authors, the office, the units it is assigned to.
+/// its authors, the office, the units it is assigned to — each in their own committee only
+/// (the read itself is scoped by the committee, so another committee's file is not found).
 pub async fn attachment(
     app: &App,
     actor: Option<&Actor>,
@@ -289,27 +290,32 @@ pub async fn attachment(
     id: i64,
     answer_id: i64,
 ) -> Result<(String, String, Vec<u8>)> {
-    let allowed = match public(app, committee_id, id).await {
-        Ok(_) => true,
-        Err(_) => match actor {
-            Some(a) if a.grant::<ManageProposals>().is_ok() => true,
-            Some(a) => {
-                if let Ok(g) = a.grant::<DraftProposals>() {
-                    for_member(app, &g, id).await.is_ok()
-                } else if let Ok(g) = a.grant::<HandleAssignments>() {
-                    for_unit(app, &g, id).await.is_ok()
-                } else {
-                    false
-                }
-            }
+    // A signed-in person reads in their own committee, whatever the page asked for.
+    let committee_id = actor.map(|a| a.committee_id).unwrap_or(committee_id);
+    let allowed = public(app, committee_id, id).await.is_ok()
+        || match actor {
+            Some(a) => may_read(app, a, id).await,
             None => false,
-        },
-    };
+        };
     if !allowed {
         return Err(not_found());
     }
     let mut conn = app.db.acquire().await?;
-    store::answer_attachment(&mut conn.conn(), id, answer_id)
+    store::answer_attachment(&mut conn.conn(), committee_id, id, answer_id)
         .await?
         .ok_or_else(not_found)
+}
+
+/// Whether a signed-in person may read a proposal that is not published: the office of its
+/// committee, its authors, a unit it is assigned to.
+async fn may_read(app: &App, a: &Actor, id: i64) -> bool {
+    if let Ok(g) = a.grant::<ManageProposals>() {
+        for_office(app, &g, id).await.is_ok()
+    } else if let Ok(g) = a.grant::<DraftProposals>() {
+        for_member(app, &g, id).await.is_ok()
+    } else if let Ok(g) = a.grant::<HandleAssignments>() {
+        for_unit(app, &g, id).await.is_ok()
+    } else {
+        false
+    }
 }

@@ -9,8 +9,8 @@ use axum::routing::get;
 use lianxin_domain::access::{ManageUsers, Role, ViewAudit, ViewOrganisation};
 use lianxin_domain::schema::MEMBER;
 use lianxin_service::present::Item;
-use lianxin_service::store::accounts::UserRow;
-use lianxin_service::store::journal::AuditRow;
+use lianxin_service::rows::AuditRow;
+use lianxin_service::rows::UserRow;
 use lianxin_service::{Error, auth, events, overview, records};
 
 use super::{Nav, page};
@@ -40,18 +40,18 @@ struct Login {
     error: String,
 }
 
-/// Only our own paths: never send someone to another site after login.
+/// Only our own paths: never send someone to another site after login (see
+/// `domain::redirect`); anything else goes to the person's home page.
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next.to_string()
-    } else {
-        String::new()
-    }
+    lianxin_domain::redirect::same_site_path(next)
+        .unwrap_or_default()
+        .to_string()
 }
 
-fn with_login_cookie(mut res: Response, token: &str) -> Response {
+fn with_login_cookie(state: &State, mut res: Response, token: &str) -> Response {
+    let secure = if state.https() { "; Secure" } else { "" };
     let c = format!(
-        "{LOGIN_CSRF_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600"
+        "{LOGIN_CSRF_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600{secure}"
     );
     if let Ok(v) = HeaderValue::from_str(&c) {
         res.headers_mut().append(header::SET_COOKIE, v);
@@ -60,6 +60,7 @@ fn with_login_cookie(mut res: Response, token: &str) -> Response {
 }
 
 async fn login_form(
+    S(state): S<State>,
     MaybeAuth(auth): MaybeAuth,
     RawQuery(q): RawQuery,
     headers: axum::http::HeaderMap,
@@ -83,7 +84,7 @@ async fn login_form(
         username: String::new(),
         error: String::new(),
     });
-    with_login_cookie(res, &token)
+    with_login_cookie(&state, res, &token)
 }
 
 fn home_of(role: Role) -> &'static str {
@@ -113,7 +114,7 @@ async fn login(
             username: username.clone(),
             error: msg,
         });
-        with_login_cookie(res.into_response_with(status), &token)
+        with_login_cookie(&state, res.into_response_with(status), &token)
     };
     if expected.is_empty() || !constant_eq(sent, &expected) {
         return fail("页面已过期，请重新登录".into(), StatusCode::FORBIDDEN);
@@ -288,7 +289,7 @@ struct Audit {
 
 async fn audit(S(state): S<State>, PageAuth(a): PageAuth) -> Result<Response, PageError> {
     let g = a.actor.grant::<ViewAudit>()?;
-    let rows = events::recent_audit(&state.app, g.committee_id(), 200).await?;
+    let rows = events::recent_audit(&state.app, &g, 200).await?;
     Ok(page(&Audit {
         nav: Nav::for_auth(Some(&a)),
         rows,

@@ -23,7 +23,7 @@ use lianxin_service::activities::planning::{self, ActivityInput, Choices, KindIn
 use lianxin_service::activities::views::{self, ActivityView};
 use lianxin_service::activities::{calendar, registration};
 use lianxin_service::paged::Paged;
-use lianxin_service::store::activities::{ActivityRow, KindRow, MyInvitation};
+use lianxin_service::rows::{ActivityRow, KindRow, MyInvitation};
 
 use super::opinions::{get_of, ids_of, page_no, pairs_of};
 use super::workspace::id_of;
@@ -949,11 +949,8 @@ async fn file(
     Path((id, fid)): Path<(String, String)>,
 ) -> PageResult {
     let (id, fid) = (id_of(&id)?, id_of(&fid)?);
-    let committee = match &a {
-        Some(a) => a.actor.committee_id,
-        None => views::public_detail(&state.app, id).await?.0.a.committee_id,
-    };
-    let (name, mime, bytes) = views::file(&state.app, committee, id, fid).await?;
+    let viewer = a.as_ref().map(|a| &a.actor);
+    let (name, mime, bytes) = views::file(&state.app, viewer, id, fid).await?;
     Ok(download(&name, &mime, bytes, "file"))
 }
 

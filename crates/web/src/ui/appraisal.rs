@@ -56,6 +56,7 @@ struct OfficePage {
     r: Round,
     error: String,
     saved: bool,
+    min_votes: i64,
 }
 
 impl OfficePage {
@@ -78,6 +79,7 @@ async fn office_page(state: &State, a: &Auth, year: i64, error: String, saved: b
         r,
         error,
         saved,
+        min_votes: lianxin_domain::appraisal::MIN_VOTES,
     }))
 }
 
@@ -112,6 +114,7 @@ struct MinePage {
     nav: Nav,
     m: Mine,
     saved: bool,
+    min_votes: i64,
 }
 
 impl MinePage {
@@ -135,6 +138,7 @@ async fn mine(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuery) 
         nav: Nav::for_auth(Some(&a)),
         m,
         saved,
+        min_votes: lianxin_domain::appraisal::MIN_VOTES,
     }))
 }
 

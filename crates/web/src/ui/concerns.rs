@@ -11,7 +11,7 @@ use lianxin_domain::concern::{FollowUp, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, R
 use lianxin_domain::schema::{MEMBER, STUDIO};
 use lianxin_service::concerns::intake::{FormOptions, Origin, Submission, form_options, submit};
 use lianxin_service::concerns::{steps, views};
-use lianxin_service::store::studios::ServiceBookingRow;
+use lianxin_service::rows::ServiceBookingRow;
 use lianxin_service::{Error, overview, records, studio_work};
 
 use super::{Nav, filters, page};

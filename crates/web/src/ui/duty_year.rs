@@ -13,7 +13,7 @@ use lianxin_service::duty::menu::{self, CONFIRMERS, ItemInput, MenuView};
 use lianxin_service::duty::offline::{self, CorrectionInput};
 use lianxin_service::duty::rules::{self, RulesView};
 use lianxin_service::duty::statement::{self, StatementLine};
-use lianxin_service::store::duty_menu::SelfReportRow;
+use lianxin_service::rows::SelfReportRow;
 
 use super::archive::year_of;
 use super::opinions::{get_of, pairs_of};

@@ -4,8 +4,6 @@ use std::collections::HashMap;
 
 use lianxin_domain::FieldError;
 use lianxin_domain::schema::{Kind, Res, Resource};
-use lianxin_service::App;
-use lianxin_service::store::records::all_titles;
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone)]
@@ -27,27 +25,6 @@ pub struct FormField {
     pub required: bool,
     pub max: usize,
     pub error: String,
-}
-
-/// Choices for every reference field of `res`, one query per target.
-pub async fn ref_options(
-    app: &App,
-    res: &Resource,
-    scope: i64,
-) -> lianxin_service::Result<HashMap<Res, Vec<(i64, String)>>> {
-    let mut out = HashMap::new();
-    let mut conn = app.db.acquire().await?;
-    for f in res.fields {
-        let target = match f.kind {
-            Kind::Ref(t) => t,
-            Kind::RefMany { target, .. } => target,
-            _ => continue,
-        };
-        if let std::collections::hash_map::Entry::Vacant(e) = out.entry(target) {
-            e.insert(all_titles(&mut conn.conn(), target, scope).await?);
-        }
-    }
-    Ok(out)
 }
 
 /// The fields with current values (from a record's JSON or the posted form) and errors.

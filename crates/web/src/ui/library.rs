@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use lianxin_domain::access::{ManageLibrary, ReadLibrary};
 use lianxin_service::library::{self, DocumentInput};
 use lianxin_service::paged::Paged;
-use lianxin_service::store::library::{DocumentRow, Reader};
+use lianxin_service::rows::{DocumentRow, Reader};
 
 use super::opinions::{get_of, page_no, pairs_of};
 use super::workspace::id_of;

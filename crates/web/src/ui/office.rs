@@ -14,11 +14,11 @@ use lianxin_domain::schema::{Kind, MEMBER, Res, Resource, by_path};
 use lianxin_service::present::Item;
 use lianxin_service::records::{Page, parse_query};
 use lianxin_service::roster::Plan;
-use lianxin_service::store::journal::EventRow;
-use lianxin_service::store::stats::Overview;
+use lianxin_service::rows::EventRow;
+use lianxin_service::rows::Overview;
 use lianxin_service::{Error, committees, events, overview, records, roster};
 
-use super::forms::{FormField, build, ref_options};
+use super::forms::{FormField, build};
 use super::{Nav, filters, page};
 use crate::api::{query_pairs, roster_file};
 use crate::body::WithStatus;
@@ -71,7 +71,7 @@ struct Dashboard {
 async fn dashboard(S(state): S<State>, PageAuth(a): PageAuth) -> PageResult {
     let g = a.actor.grant::<ViewDashboard>()?;
     let (o, by_sector) = overview::dashboard(&state.app, &g).await?;
-    let recent = events::recent(&state.app, g.committee_id(), 10).await?;
+    let recent = events::recent_kinds(&state.app, &g, 10).await?;
     let committee = committees::get(&state.app, g.committee_id())
         .await?
         .map(|c| c.1)
@@ -118,7 +118,7 @@ async fn list(
     let pairs = query_pairs(q).map_err(|e| PageError(e.0))?;
     let query = parse_query(res, &pairs)?;
     let result = records::list(&state.app, &g, res, &query).await?;
-    let options = ref_options(&state.app, res, g.committee_id()).await?;
+    let options = records::ref_options(&state.app, &g, res).await?;
     let filter_fields: Vec<FormField> =
         build(res, &Default::default(), Some(&pairs), &options, &[])
             .into_iter()
@@ -166,7 +166,7 @@ async fn form_page(
     errors: &[FieldError],
     saved: bool,
 ) -> PageResult {
-    let options = ref_options(&state.app, res, a.actor.committee_id).await?;
+    let options = records::ref_options(&state.app, &super::account::staff(a)?, res).await?;
     let current = item.as_ref().map(|i| i.json.clone()).unwrap_or_default();
     let fields = build(res, &current, posted, &options, errors);
     let action = match &item {

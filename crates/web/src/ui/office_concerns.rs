@@ -11,7 +11,7 @@ use lianxin_domain::concern::{CloseReason, Status, Target};
 use lianxin_service::concerns::intake::{FormOptions, form_options};
 use lianxin_service::concerns::steps;
 use lianxin_service::concerns::views::{self, Figures, Lines, MIN_RATED, StaffView};
-use lianxin_service::store::concerns::MessageRow;
+use lianxin_service::rows::MessageRow;
 use lianxin_service::{Error, open311};
 
 use super::workspace::{filter_of, id_of, statuses};

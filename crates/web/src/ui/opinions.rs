@@ -17,7 +17,7 @@ use lianxin_service::opinions::bulletins;
 use lianxin_service::opinions::drafting::{self, ReportInput};
 use lianxin_service::opinions::review::{self, Decision, InstructionInput};
 use lianxin_service::opinions::views::{self, Lines, ReportView};
-use lianxin_service::store::opinions::{BulletinRow, Filter};
+use lianxin_service::rows::{BulletinRow, OpinionFilter as Filter};
 
 use super::workspace::id_of;
 use super::{Nav, after_step, filters, page};

@@ -18,7 +18,7 @@ use lianxin_service::proposals::drafting::{self, ProposalInput};
 use lianxin_service::proposals::review;
 use lianxin_service::proposals::units::{self, AnswerInput};
 use lianxin_service::proposals::views::{self, Lines, ProposalView};
-use lianxin_service::store::proposals::Filter;
+use lianxin_service::rows::ProposalFilter as Filter;
 
 use super::opinions::{get_of, ids_of, page_no, pairs_of};
 use super::workspace::id_of;

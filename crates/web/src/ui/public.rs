@@ -196,7 +196,7 @@ struct StudioPage {
     nav: Nav,
     s: Item,
     url: String,
-    slots: Vec<lianxin_service::store::studios::SlotRow>,
+    slots: Vec<lianxin_service::rows::SlotRow>,
     offers: Vec<Item>,
 }
 

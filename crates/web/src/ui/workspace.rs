@@ -14,8 +14,8 @@ use lianxin_domain::concern::Status;
 use lianxin_service::concerns::intake::{FormOptions, form_options};
 use lianxin_service::concerns::steps::{self, Reply};
 use lianxin_service::concerns::views::{self, Lines, StaffView};
-use lianxin_service::store::concerns::Filter;
-use lianxin_service::store::studios::{OfferRow, ServiceBookingRow};
+use lianxin_service::rows::ConcernFilter as Filter;
+use lianxin_service::rows::{OfferRow, ServiceBookingRow};
 use lianxin_service::{Error, studio_work};
 
 use super::{Nav, filters, page};
