@@ -268,9 +268,9 @@ async fn bench(postgres: bool, n: usize, window: Duration) {
         if postgres { "PostgreSQL" } else { "SQLite" },
         window.as_secs()
     );
-    let idle = |db: &Db| match db {
-        Db::Sqlite(p) => (p.size(), p.num_idle()),
-        Db::Postgres(p) => (p.size(), p.num_idle()),
+    let idle = |db: &Db| match db.pool() {
+        lianxin_store::db::Pool::Sqlite(p) => (p.size(), p.num_idle()),
+        lianxin_store::db::Pool::Postgres(p) => (p.size(), p.num_idle()),
     };
     let mut http = http_burst(&app, &base, plenary, &tokens, window).await;
     let members: Vec<i64> = members.into_iter().map(|m| m.0).collect();

@@ -12,6 +12,10 @@ pub struct Config {
     pub database_url: Option<String>,
     pub addr: Option<String>,
     pub encryption_key: Option<String>,
+    /// The audit chain's own key (base64, 32 bytes); derived from the encryption key if unset.
+    pub audit_key: Option<String>,
+    /// The append-only file of signed audit checkpoints.
+    pub audit_checkpoints: Option<PathBuf>,
     pub public_url: Option<String>,
     pub secure_cookies: Option<bool>,
     pub trust_proxy: Option<bool>,
@@ -44,6 +48,8 @@ impl std::fmt::Debug for Config {
                 "encryption_key",
                 &self.encryption_key.as_ref().map(|_| "<redacted>"),
             )
+            .field("audit_key", &self.audit_key.as_ref().map(|_| "<redacted>"))
+            .field("audit_checkpoints", &self.audit_checkpoints)
             .field("public_url", &self.public_url)
             .field("secure_cookies", &self.secure_cookies)
             .field("trust_proxy", &self.trust_proxy)
@@ -72,6 +78,10 @@ impl Config {
         c.database_url = env("LIANXIN_DATABASE_URL").or(c.database_url);
         c.addr = env("LIANXIN_ADDR").or(c.addr);
         c.encryption_key = env("LIANXIN_ENCRYPTION_KEY").or(c.encryption_key);
+        c.audit_key = env("LIANXIN_AUDIT_KEY").or(c.audit_key);
+        c.audit_checkpoints = env("LIANXIN_AUDIT_CHECKPOINTS")
+            .map(PathBuf::from)
+            .or(c.audit_checkpoints);
         c.public_url = env("LIANXIN_PUBLIC_URL").or(c.public_url);
         c.secure_cookies = flag("LIANXIN_SECURE_COOKIES").or(c.secure_cookies);
         c.trust_proxy = flag("LIANXIN_TRUST_PROXY").or(c.trust_proxy);
@@ -89,6 +99,19 @@ impl Config {
 
     pub fn is_postgres(&self) -> bool {
         self.database_url().starts_with("postgres")
+    }
+
+    /// Where signed audit checkpoints go: as configured; on SQLite beside the database file;
+    /// on PostgreSQL `lianxin-audit-checkpoints.jsonl` in the working directory (set a path
+    /// on storage the database's administrators cannot rewrite).
+    pub fn audit_checkpoints(&self) -> PathBuf {
+        if let Some(p) = &self.audit_checkpoints {
+            return p.clone();
+        }
+        match sqlite_file(self.database_url()) {
+            Some(db) => PathBuf::from(format!("{}.audit-checkpoints.jsonl", db.display())),
+            None => PathBuf::from("lianxin-audit-checkpoints.jsonl"),
+        }
     }
 }
 
@@ -165,6 +188,17 @@ addr = "127.0.0.1:8080"
 # PostgreSQL 下必须配置，并在所有节点上相同。丢失密钥将无法解密已存的手机号。
 # 环境变量：LIANXIN_ENCRYPTION_KEY
 # encryption_key = "..."
+
+# 审计链的密钥（32 字节，base64）。未配置时由加密密钥派生；单独配置后可独立于加密密钥保管。
+# 审计记录以此密钥做 HMAC 链接，没有密钥的人改动数据库后无法重新计算出能通过校验的链。
+# 环境变量：LIANXIN_AUDIT_KEY
+# audit_key = "..."
+
+# 审计链签名检查点文件（只追加）。serve 启动时及每天写入一条，`lianxin audit checkpoint` 立即写入。
+# 默认：SQLite 在数据库文件旁（lianxin.db.audit-checkpoints.jsonl）；PostgreSQL 在工作目录。
+# 请放在数据库管理员无法改写的位置（如只追加的文件系统或另一台机器的挂载点）。
+# 环境变量：LIANXIN_AUDIT_CHECKPOINTS
+# audit_checkpoints = "/var/lib/lianxin/audit-checkpoints.jsonl"
 
 # 对外访问地址，用于工作室二维码和链接。环境变量：LIANXIN_PUBLIC_URL
 # public_url = "https://lianxin.example.gov.cn"

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::{Parser, Subcommand};
 use lianxin_domain::access::{ManageOrganisation, ManageUsers, RevealPhone, Role, system_actor};
 use lianxin_domain::audit::Verdict;
-use lianxin_service::{App, Crypto, auth, committees, demo, events, roster};
+use lianxin_service::{App, Crypto, audit, auth, committees, demo, roster};
 use lianxin_store::Db;
 
 use crate::config::Config;
@@ -200,8 +200,10 @@ enum ConfigCmd {
 
 #[derive(Subcommand)]
 enum AuditCmd {
-    /// 校验审计哈希链：完好输出 OK，否则指出第一条被破坏的记录并以非零状态退出
+    /// 校验审计链（密钥 HMAC 与签名检查点）：完好输出 OK，否则指出第一条被破坏的记录并以非零状态退出
     Verify,
+    /// 立即写入一条签名检查点（serve 启动时和每天也会写入）
+    Checkpoint,
 }
 
 #[tokio::main]
@@ -235,8 +237,13 @@ async fn open_with(c: &Config, warm: u32) -> Result<App> {
         .with_context(|| format!("无法连接数据库 {}", config::redact_url(url)))?;
     db.migrate().await.context("数据库迁移失败")?;
     let key = config::encryption_key(c)?;
-    let crypto = Crypto::from_base64(&key).map_err(|e| anyhow!("{e}"))?;
-    Ok(App::new(db, crypto))
+    let mut crypto = Crypto::from_base64(&key).map_err(|e| anyhow!("{e}"))?;
+    if let Some(audit) = &c.audit_key {
+        crypto = crypto
+            .with_audit_key(audit)
+            .map_err(|e| anyhow!("审计密钥 LIANXIN_AUDIT_KEY：{e}"))?;
+    }
+    Ok(App::new(db, crypto).with_checkpoints(c.audit_checkpoints()))
 }
 
 async fn committee_id(app: &App, given: Option<i64>) -> Result<i64> {
@@ -495,12 +502,27 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Audit {
+            action: AuditCmd::Checkpoint,
+        } => {
+            let app = open(&c).await?;
+            match audit::checkpoint(&app).await? {
+                Some(cp) => println!(
+                    "已写入检查点：第 {} 条记录，{} → {}",
+                    cp.seq,
+                    &cp.hash[..16.min(cp.hash.len())],
+                    c.audit_checkpoints().display()
+                ),
+                None => println!("审计链自上一检查点以来没有新记录，未重复写入"),
+            }
+            Ok(())
+        }
+        Command::Audit {
             action: AuditCmd::Verify,
         } => {
             let app = open(&c).await?;
-            match events::verify_audit(&app).await? {
+            match audit::verify(&app).await? {
                 Verdict::Ok { records } => {
-                    println!("OK（{records} 条审计记录，哈希链完整）");
+                    println!("OK（{records} 条审计记录，密钥链与签名检查点均完整）");
                     Ok(())
                 }
                 Verdict::Broken { seq, reason } => {

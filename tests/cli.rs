@@ -9,6 +9,7 @@ fn lianxin(t: &common::TestApp, args: &[&str], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lianxin"));
     cmd.args(["--database-url", &t.url]).args(args);
     cmd.env("LIANXIN_ENCRYPTION_KEY", &t.key)
+        .env("LIANXIN_AUDIT_CHECKPOINTS", &t.checkpoints)
         .env_remove("LIANXIN_DATABASE_URL")
         .current_dir(std::env::temp_dir());
     cmd.stdin(Stdio::piped())
@@ -86,9 +87,26 @@ both!(set_up_a_committee_users_roster_and_verify_the_audit, |t| {
 
     let o = lianxin(&t, &["user", "passwd", "chief"], Some("another-password\n"));
     assert!(o.status.success(), "{}", out(&o));
+    let o = lianxin(&t, &["audit", "checkpoint"], None);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("已写入检查点"), "{}", out(&o));
+    let o = lianxin(&t, &["audit", "checkpoint"], None);
+    assert!(out(&o).contains("未重复写入"), "{}", out(&o));
     let o = lianxin(&t, &["audit", "verify"], None);
     assert!(o.status.success(), "{}", out(&o));
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("OK"));
+    // The same database under another audit key does not verify.
+    let other = lianxin_service::Crypto::generate_key();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lianxin"));
+    let o = cmd
+        .args(["--database-url", &t.url, "audit", "verify"])
+        .env("LIANXIN_ENCRYPTION_KEY", &t.key)
+        .env("LIANXIN_AUDIT_KEY", &other)
+        .env("LIANXIN_AUDIT_CHECKPOINTS", &t.checkpoints)
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "{}", out(&o));
 });
 
 both!(audit_verify_fails_on_a_broken_chain, |t| {

@@ -985,7 +985,7 @@ both_demo!(
                 .unwrap();
         assert_eq!(seq_after - seq_before, 41);
         assert!(matches!(
-            lianxin_service::events::verify_audit(&t.app).await.unwrap(),
+            lianxin_service::audit::verify(&t.app).await.unwrap(),
             lianxin_domain::audit::Verdict::Ok { .. }
         ));
         let ev = events(&t).await;

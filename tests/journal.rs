@@ -4,7 +4,8 @@
 mod common;
 
 use lianxin_domain::audit::Verdict;
-use lianxin_service::events::{Consumer, run_once, verify_audit};
+use lianxin_service::audit::verify as verify_audit;
+use lianxin_service::events::{Consumer, run_once};
 use lianxin_store::Conn;
 use lianxin_store::journal::EventRow;
 use serde_json::json;
@@ -180,6 +181,167 @@ both_demo!(the_audit_trail_refuses_edits_and_detects_tampering, |t| {
         Verdict::Broken {
             seq: 3,
             reason: "content does not match its hash"
+        }
+    );
+});
+
+/// Run SQL as someone with the database owner's rights would: the append-only guards of the
+/// audit trail switched off first.
+async fn as_owner(t: &common::TestApp, statements: &[String]) {
+    let mut conn = t.db.acquire().await.unwrap();
+    match &mut conn.conn() {
+        Conn::Sqlite(x) => {
+            for s in [
+                "DROP TRIGGER IF EXISTS audit_log_no_update",
+                "DROP TRIGGER IF EXISTS audit_log_no_delete",
+            ] {
+                sqlx::query(s).execute(&mut **x).await.unwrap();
+            }
+            for s in statements {
+                sqlx::query(sqlx::AssertSqlSafe(s.clone()))
+                    .execute(&mut **x)
+                    .await
+                    .unwrap();
+            }
+        }
+        Conn::Postgres(x) => {
+            sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
+                .execute(&mut **x)
+                .await
+                .unwrap();
+            for s in statements {
+                sqlx::query(sqlx::AssertSqlSafe(s.clone()))
+                    .execute(&mut **x)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+both_demo!(a_deleted_middle_record_is_found, |t| {
+    assert!(matches!(
+        verify_audit(&t.app).await.unwrap(),
+        Verdict::Ok { .. }
+    ));
+    as_owner(&t, &["DELETE FROM audit_log WHERE seq = 10".into()]).await;
+    assert_eq!(
+        verify_audit(&t.app).await.unwrap(),
+        Verdict::Broken {
+            seq: 11,
+            reason: "sequence gap (a record was removed)"
+        }
+    );
+});
+
+// Cutting off the newest records and moving the head back leaves a chain that is whole in
+// itself; the signed checkpoint outside the database still names a later record.
+both_demo!(a_truncated_tail_is_found_against_the_last_checkpoint, |t| {
+    let office = t.token("office").await;
+    t.post(
+        &office,
+        "/api/v1/special-committees",
+        &json!({"name": "检查点前"}),
+    )
+    .await;
+    let cp = lianxin_service::audit::checkpoint(&t.app)
+        .await
+        .unwrap()
+        .expect("a checkpoint");
+    assert!(
+        lianxin_service::audit::checkpoint(&t.app)
+            .await
+            .unwrap()
+            .is_none(),
+        "no second checkpoint of the same head"
+    );
+    let line = std::fs::read_to_string(&t.checkpoints).unwrap();
+    assert!(line.contains(&cp.hash) && line.contains("\"signature\""));
+    let keep = cp.seq - 3;
+    let (_, hash) = {
+        let mut conn = t.db.acquire().await.unwrap();
+        let page = lianxin_store::journal::audit_page(&mut conn.conn(), keep - 1, 1)
+            .await
+            .unwrap();
+        (page[0].seq, page[0].hash.clone())
+    };
+    as_owner(
+        &t,
+        &[
+            format!("DELETE FROM audit_log WHERE seq > {keep}"),
+            format!("UPDATE audit_head SET seq = {keep}, hash = '{hash}' WHERE id = 1"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        verify_audit(&t.app).await.unwrap(),
+        Verdict::Broken {
+            seq: keep + 1,
+            reason: "records after this point were removed (a signed checkpoint names a later one)"
+        }
+    );
+    // A forged checkpoint line (not signed with the key) is refused, too.
+    std::fs::write(&t.checkpoints, line.replace(&cp.hash, &hash)).unwrap();
+    assert!(matches!(
+        verify_audit(&t.app).await.unwrap(),
+        Verdict::Broken {
+            reason: "a checkpoint is not signed with this installation's key",
+            ..
+        }
+    ));
+});
+
+// Someone with the database but without the key edits a record and computes every hash
+// again, as the old unkeyed chain was computed: the keyed MAC does not match.
+both_demo!(a_chain_recomputed_without_the_key_is_found, |t| {
+    use lianxin_domain::audit::{GENESIS, legacy_hash};
+    lianxin_service::audit::checkpoint(&t.app).await.unwrap();
+    let rows = {
+        let mut conn = t.db.acquire().await.unwrap();
+        lianxin_store::journal::audit_page(&mut conn.conn(), 0, 100_000)
+            .await
+            .unwrap()
+    };
+    let mut prev = GENESIS.to_string();
+    let mut sql = Vec::new();
+    for r in &rows {
+        let mut c = r.content();
+        if c.seq == 5 {
+            c.after = "{\"name\":\"改过的\"}".into();
+            sql.push(format!(
+                "UPDATE audit_log SET after_data = '{}' WHERE seq = 5",
+                c.after
+            ));
+        }
+        let h = legacy_hash(&prev, &c);
+        sql.push(format!(
+            "UPDATE audit_log SET prev_hash = '{prev}', hash = '{h}' WHERE seq = {}",
+            c.seq
+        ));
+        prev = h;
+    }
+    sql.push(format!(
+        "UPDATE audit_head SET hash = '{prev}' WHERE id = 1"
+    ));
+    as_owner(&t, &sql).await;
+    assert_eq!(
+        verify_audit(&t.app).await.unwrap(),
+        Verdict::Broken {
+            seq: 1,
+            reason: "chain recomputed without the audit key"
+        }
+    );
+    // Claiming the whole chain predates the key is caught by the first signed checkpoint.
+    as_owner(
+        &t,
+        &["UPDATE settings SET value = '1000000' WHERE key = 'audit_keyed_from'".into()],
+    )
+    .await;
+    assert_eq!(
+        verify_audit(&t.app).await.unwrap(),
+        Verdict::Broken {
+            seq: 1,
+            reason: "where the keyed chain begins was changed in the database"
         }
     );
 });

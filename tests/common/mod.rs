@@ -31,6 +31,8 @@ pub struct TestApp {
     pub api: reqwest::Client,
     pub url: String,
     pub key: String,
+    /// The app's file of signed audit checkpoints.
+    pub checkpoints: std::path::PathBuf,
 }
 
 pub fn postgres_admin_url() -> String {
@@ -93,7 +95,12 @@ pub async fn spawn(backend: Backend) -> TestApp {
     let db = Db::connect(&url).await.expect("connect");
     db.migrate().await.expect("migrate");
     let key = Crypto::generate_key();
-    let app = App::new(db.clone(), Crypto::from_base64(&key).expect("key"));
+    let checkpoints = std::env::temp_dir()
+        .join("lianxin-tests")
+        .join(format!("audit_{}.jsonl", unique()));
+    std::fs::create_dir_all(checkpoints.parent().expect("dir")).expect("temp dir");
+    let app = App::new(db.clone(), Crypto::from_base64(&key).expect("key"))
+        .with_checkpoints(checkpoints.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -131,6 +138,7 @@ pub async fn spawn(backend: Backend) -> TestApp {
         api,
         url,
         key,
+        checkpoints,
     }
 }
 

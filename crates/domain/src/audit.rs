@@ -1,8 +1,52 @@
-//! The audit trail's hash chain. Each record's hash covers the previous hash and the
-//! record's own content, so changing or deleting any stored record breaks every hash after it
-//! and `lianxin audit verify` finds the first broken one.
+//! The audit trail's chain. Each record's hash covers the previous hash and the record's own
+//! content, so changing or deleting any stored record breaks every hash after it and
+//! `lianxin audit verify` finds the first broken one.
+//!
+//! The hash is a keyed MAC (HMAC-SHA256) under the audit key, which lives outside the
+//! database (the configuration or a key file). Someone who can write to the database but
+//! does not hold the key can delete or edit records, but cannot compute the chain again so
+//! that it verifies. What a MAC cannot show — the newest records cut off together with the
+//! head — signed checkpoints of the head, kept outside the database, show (see
+//! [`Checkpoint`]).
+//!
+//! Databases written before the key existed have an unkeyed SHA-256 chain up to the record
+//! before `keyed_from`; verification checks that part the old way, and the first signed
+//! checkpoint records where it ends, so moving the boundary is caught too.
 
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+
+/// The secret the audit chain is keyed with (32 bytes). Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuditKey([u8; 32]);
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditKey(<redacted>)")
+    }
+}
+
+impl AuditKey {
+    pub fn from_bytes(bytes: [u8; 32]) -> AuditKey {
+        AuditKey(bytes)
+    }
+    /// A secret derived from this key for another purpose (`label` says which), so that one
+    /// configured key serves several uses without any two sharing bytes.
+    pub fn derive(&self, label: &str) -> [u8; 32] {
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key");
+        m.update(label.as_bytes());
+        m.finalize().into_bytes().into()
+    }
+    /// A short public name of the key, to tell which key a checkpoint was made with.
+    pub fn id(&self) -> String {
+        hex(&self.derive("lianxin audit key id")[..8])
+    }
+}
+
+/// Lower-case hexadecimal text of some bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// The hash before the first record.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -20,9 +64,28 @@ pub struct AuditContent {
     pub after: String,
 }
 
-pub fn chain_hash(prev: &str, c: &AuditContent) -> String {
+/// The keyed hash of a record after `prev`.
+pub fn chain_mac(key: &AuditKey, prev: &str, c: &AuditContent) -> String {
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&key.0).expect("HMAC takes any key");
+    for part in parts(prev, c) {
+        m.update(&part);
+    }
+    hex(&m.finalize().into_bytes())
+}
+
+/// The unkeyed hash of the records written before the audit key existed.
+pub fn legacy_hash(prev: &str, c: &AuditContent) -> String {
     let mut h = Sha256::new();
-    // Length-prefix every part so that moving bytes between fields changes the hash.
+    for part in parts(prev, c) {
+        h.update(&part);
+    }
+    hex(&h.finalize())
+}
+
+/// The bytes a record's hash covers. Every part is length-prefixed so that moving bytes
+/// between fields changes the hash.
+fn parts(prev: &str, c: &AuditContent) -> Vec<Vec<u8>> {
+    let mut out = Vec::with_capacity(18);
     for part in [
         prev,
         &c.seq.to_string(),
@@ -34,10 +97,10 @@ pub fn chain_hash(prev: &str, c: &AuditContent) -> String {
         &c.before,
         &c.after,
     ] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part.as_bytes());
+        out.push((part.len() as u64).to_be_bytes().to_vec());
+        out.push(part.as_bytes().to_vec());
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    out
 }
 
 /// The outcome of checking a chain.
@@ -47,8 +110,11 @@ pub enum Verdict {
     Broken { seq: i64, reason: &'static str },
 }
 
-/// Check records given in sequence order with their stored `prev` and `hash`.
+/// Check records given in sequence order with their stored `prev` and `hash`: records from
+/// `keyed_from` on against the key, earlier ones against the unkeyed hash.
 pub fn verify<'a>(
+    key: &AuditKey,
+    keyed_from: i64,
     records: impl IntoIterator<Item = (&'a AuditContent, &'a str, &'a str)>,
 ) -> Verdict {
     let mut prev = GENESIS.to_string();
@@ -66,11 +132,22 @@ pub fn verify<'a>(
                 reason: "previous hash does not match",
             };
         }
-        let h = chain_hash(&prev, content);
+        let h = if content.seq >= keyed_from {
+            chain_mac(key, &prev, content)
+        } else {
+            legacy_hash(&prev, content)
+        };
         if h != stored_hash {
+            // The content matches a hash anyone can compute: the chain was made again by
+            // someone without the key.
+            let reason = if legacy_hash(&prev, content) == stored_hash {
+                "chain recomputed without the audit key"
+            } else {
+                "content does not match its hash"
+            };
             return Verdict::Broken {
                 seq: content.seq,
-                reason: "content does not match its hash",
+                reason,
             };
         }
         prev = h;
@@ -79,9 +156,37 @@ pub fn verify<'a>(
     Verdict::Ok { records: count }
 }
 
+/// A statement of the chain's head at a moment, signed (Ed25519, by the service) and kept
+/// outside the database, one JSON line each in an append-only file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub hash: String,
+    /// The first record of the keyed chain (earlier ones are unkeyed).
+    pub keyed_from: i64,
+    pub at: String,
+    /// [`AuditKey::id`] of the key the chain is keyed with.
+    pub key_id: String,
+}
+
+impl Checkpoint {
+    /// The exact bytes signed.
+    pub fn message(&self) -> Vec<u8> {
+        format!(
+            "lianxin-audit-checkpoint-v1\n{}\n{}\n{}\n{}\n{}",
+            self.seq, self.hash, self.keyed_from, self.at, self.key_id
+        )
+        .into_bytes()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn key() -> AuditKey {
+        AuditKey::from_bytes([7; 32])
+    }
 
     fn chain(n: i64) -> Vec<(AuditContent, String, String)> {
         let mut prev = GENESIS.to_string();
@@ -97,7 +202,7 @@ mod tests {
                     before: "{}".into(),
                     after: "{\"name\":\"张三\"}".into(),
                 };
-                let h = chain_hash(&prev, &c);
+                let h = chain_mac(&key(), &prev, &c);
                 let row = (c, prev.clone(), h.clone());
                 prev = h;
                 row
@@ -106,7 +211,49 @@ mod tests {
     }
 
     fn check(rows: &[(AuditContent, String, String)]) -> Verdict {
-        verify(rows.iter().map(|(c, p, h)| (c, p.as_str(), h.as_str())))
+        verify(
+            &key(),
+            1,
+            rows.iter().map(|(c, p, h)| (c, p.as_str(), h.as_str())),
+        )
+    }
+
+    #[test]
+    fn a_chain_made_again_without_the_key_is_found() {
+        let mut rows = chain(4);
+        let mut prev = GENESIS.to_string();
+        for r in &mut rows {
+            r.1 = prev.clone();
+            r.2 = legacy_hash(&prev, &r.0);
+            prev = r.2.clone();
+        }
+        assert_eq!(
+            check(&rows),
+            Verdict::Broken {
+                seq: 1,
+                reason: "chain recomputed without the audit key"
+            }
+        );
+        // The same rows are a valid legacy chain where the key had not come yet.
+        let v = verify(
+            &key(),
+            5,
+            rows.iter().map(|(c, p, h)| (c, p.as_str(), h.as_str())),
+        );
+        assert_eq!(v, Verdict::Ok { records: 4 });
+    }
+
+    #[test]
+    fn another_key_does_not_verify() {
+        let rows = chain(3);
+        let other = AuditKey::from_bytes([8; 32]);
+        let v = verify(
+            &other,
+            1,
+            rows.iter().map(|(c, p, h)| (c, p.as_str(), h.as_str())),
+        );
+        assert!(matches!(v, Verdict::Broken { seq: 1, .. }));
+        assert_ne!(key().id(), other.id());
     }
 
     #[test]

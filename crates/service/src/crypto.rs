@@ -7,11 +7,15 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use hmac::{Hmac, Mac};
+use lianxin_domain::audit::AuditKey;
 use rand::RngCore;
 use sha2::Sha256;
 
 pub struct Crypto {
     key: [u8; 32],
+    /// The audit chain's key: its own if configured, else derived from the encryption key
+    /// (one secret to keep, none of its bytes shared between the two uses).
+    audit: AuditKey,
 }
 
 // The key must never reach a log.
@@ -31,7 +35,32 @@ impl Crypto {
     pub fn from_base64(text: &str) -> Result<Crypto, KeyError> {
         let bytes = B64.decode(text.trim()).map_err(|_| KeyError::BadKey)?;
         let key: [u8; 32] = bytes.try_into().map_err(|_| KeyError::BadKey)?;
-        Ok(Crypto { key })
+        let audit =
+            AuditKey::from_bytes(AuditKey::from_bytes(key).derive("lianxin audit chain v1"));
+        Ok(Crypto { key, audit })
+    }
+
+    /// Key the audit chain with its own key (base64, 32 bytes) instead of one derived from
+    /// the encryption key.
+    pub fn with_audit_key(self, text: &str) -> Result<Crypto, KeyError> {
+        let bytes = B64.decode(text.trim()).map_err(|_| KeyError::BadKey)?;
+        let key: [u8; 32] = bytes.try_into().map_err(|_| KeyError::BadKey)?;
+        Ok(Crypto {
+            audit: AuditKey::from_bytes(key),
+            ..self
+        })
+    }
+
+    pub fn audit_key(&self) -> &AuditKey {
+        &self.audit
+    }
+
+    /// The Ed25519 key checkpoints of the audit chain are signed with, derived from the
+    /// audit key: whoever holds the public half can check a checkpoint without any secret.
+    pub fn checkpoint_signer(&self) -> ed25519_dalek::SigningKey {
+        ed25519_dalek::SigningKey::from_bytes(
+            &self.audit.derive("lianxin audit checkpoint signing v1"),
+        )
     }
 
     /// A fresh random key, as base64 text.

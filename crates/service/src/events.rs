@@ -1,11 +1,10 @@
-//! Reading the event stream with a stored cursor, and checking the audit chain.
+//! Reading the event stream with a stored cursor, and the newest events and audit records.
 //!
 //! A consumer (duty log, notifications, search …) handles events in order; its own writes
 //! and its cursor move in one transaction, so an event is handled exactly once even if the
 //! process dies mid-batch.
 
 use lianxin_domain::access::{Granted, ReadEvents, ViewAudit, ViewDashboard};
-use lianxin_domain::audit::{AuditContent, Verdict, verify};
 use lianxin_domain::disclosure;
 use lianxin_store::Conn;
 use lianxin_store::journal::{self as store, EventRow};
@@ -73,38 +72,6 @@ pub async fn recent_kinds(
         e.actor_user_id = None;
     }
     Ok(rows)
-}
-
-/// Walk the whole audit chain in pages and check every hash.
-pub async fn verify_audit(app: &App) -> Result<Verdict> {
-    let mut conn = app.db.acquire().await?;
-    let mut rows: Vec<(AuditContent, String, String)> = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = store::audit_page(&mut conn.conn(), after, 5000).await?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        rows.extend(
-            page.iter()
-                .map(|r| (r.content(), r.prev_hash.clone(), r.hash.clone())),
-        );
-    }
-    let verdict = verify(rows.iter().map(|(c, p, h)| (c, p.as_str(), h.as_str())));
-    // The head must agree with the last record, or the newest records were cut off.
-    if let Verdict::Ok { .. } = verdict {
-        let (seq, hash) = store::audit_head(&mut conn.conn()).await?;
-        let (last_seq, last_hash) = rows
-            .last()
-            .map(|(c, _, h)| (c.seq, h.clone()))
-            .unwrap_or((0, lianxin_domain::audit::GENESIS.into()));
-        if seq != last_seq || hash != last_hash {
-            return Ok(Verdict::Broken {
-                seq: last_seq + 1,
-                reason: "records after this point were removed",
-            });
-        }
-    }
-    Ok(verdict)
 }
 
 pub async fn recent_audit(

@@ -142,7 +142,9 @@ pub async fn record_audits(tx: &mut Tx, list: &[(&Actor, Change<'_>)]) -> Result
             after,
         })
         .collect();
-    let new_head = lianxin_store::journal::append_audits(&mut tx.conn(), &head, &records).await?;
+    let key = tx.audit_key()?;
+    let new_head =
+        lianxin_store::journal::append_audits(&mut tx.conn(), &key, &head, &records).await?;
     tx.advance_head(new_head);
     Ok(())
 }

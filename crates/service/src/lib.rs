@@ -3,6 +3,7 @@
 //! record. This is the only layer that opens transactions.
 
 pub mod activities;
+pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod committees;
@@ -66,17 +67,26 @@ pub struct App {
     pub(crate) intake: Arc<concerns::batch::Queue>,
     /// Check-ins' group-commit writer (see `activities::batch`).
     pub(crate) checkins: Arc<activities::batch::Queue>,
+    /// The append-only file the audit chain's signed checkpoints go to (see `audit`).
+    pub(crate) checkpoints: Option<Arc<std::path::PathBuf>>,
 }
 
 impl App {
     pub fn new(db: Db, crypto: Crypto) -> App {
         App {
-            db,
+            db: db.with_audit_key(crypto.audit_key().clone()),
             crypto: Arc::new(crypto),
             cache: Arc::default(),
             intake: Arc::default(),
             checkins: Arc::default(),
+            checkpoints: None,
         }
+    }
+
+    /// Write the audit chain's signed checkpoints to `path` (appended, never rewritten).
+    pub fn with_checkpoints(mut self, path: std::path::PathBuf) -> App {
+        self.checkpoints = Some(Arc::new(path));
+        self
     }
 
     /// `sqlite` or `postgres`.

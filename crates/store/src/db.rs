@@ -1,5 +1,8 @@
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use lianxin_domain::audit::AuditKey;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -58,9 +61,17 @@ impl Backend {
     }
 }
 
-/// The database, chosen once from its URL.
+/// The database, chosen once from its URL, with the key its audit chain is written under
+/// (see `domain::audit`; set by [`Db::with_audit_key`] when the service is built).
 #[derive(Clone, Debug)]
-pub enum Db {
+pub struct Db {
+    pool: Pool,
+    audit_key: Option<Arc<AuditKey>>,
+}
+
+/// The connection pool of whichever database the URL named.
+#[derive(Clone, Debug)]
+pub enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
@@ -95,7 +106,12 @@ macro_rules! exec {
 }
 
 /// A transaction: every use case that changes something runs in exactly one.
-pub enum Tx {
+pub struct Tx {
+    inner: TxInner,
+    audit_key: Option<Arc<AuditKey>>,
+}
+
+enum TxInner {
     /// SQLite transactions are begun IMMEDIATE: they hold the one write lock throughout.
     /// The head is the audit chain's (seq, hash) once this transaction has read it.
     Sqlite(Transaction<'static, Sqlite>, Option<Head>),
@@ -121,31 +137,39 @@ impl PoolConn {
 }
 
 impl Tx {
+    /// The key this transaction's audit records are chained under; a database handle made
+    /// without one (a bare test or tool connection) cannot write the audit trail.
+    pub fn audit_key(&self) -> Result<Arc<AuditKey>> {
+        self.audit_key.clone().ok_or_else(|| {
+            StoreError::Corrupt("no audit key: the audit trail cannot be written".into())
+        })
+    }
+
     pub fn conn(&mut self) -> Conn<'_> {
-        match self {
-            Tx::Sqlite(t, _) => Conn::Sqlite(t),
-            Tx::Postgres(t, _) => Conn::Postgres(t),
+        match &mut self.inner {
+            TxInner::Sqlite(t, _) => Conn::Sqlite(t),
+            TxInner::Postgres(t, _) => Conn::Postgres(t),
         }
     }
     pub async fn commit(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(t, _) => t.commit().await?,
-            Tx::Postgres(t, _) => t.commit().await?,
+        match self.inner {
+            TxInner::Sqlite(t, _) => t.commit().await?,
+            TxInner::Postgres(t, _) => t.commit().await?,
         }
         Ok(())
     }
     /// Remember the head after this transaction appended an audit record.
     pub fn advance_head(&mut self, head: Head) {
-        match self {
-            Tx::Sqlite(_, h) | Tx::Postgres(_, h) => *h = Some(head),
+        match &mut self.inner {
+            TxInner::Sqlite(_, h) | TxInner::Postgres(_, h) => *h = Some(head),
         }
     }
 
     /// Take the journal lock and read the audit head, once per transaction: events and the
     /// audit record are appended under it, so event ids grow in commit order.
     pub async fn lock_journal(&mut self) -> Result<Head> {
-        match self {
-            Tx::Sqlite(t, head) => match head {
+        match &mut self.inner {
+            TxInner::Sqlite(t, head) => match head {
                 Some(h) => Ok(h.clone()),
                 None => {
                     let h: Head = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
@@ -155,7 +179,7 @@ impl Tx {
                     Ok(h)
                 }
             },
-            Tx::Postgres(t, head) => match head {
+            TxInner::Postgres(t, head) => match head {
                 Some(h) => Ok(h.clone()),
                 None => {
                     let h: Head =
@@ -237,7 +261,7 @@ impl Db {
                 .max_connections(8)
                 .connect_with(opts)
                 .await?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db::of(Pool::Sqlite(pool)))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
@@ -246,31 +270,57 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
-            Ok(Db::Postgres(pool))
+            Ok(Db::of(Pool::Postgres(pool)))
         } else {
             Err(StoreError::BadUrl)
         }
     }
 
+    fn of(pool: Pool) -> Db {
+        Db {
+            pool,
+            audit_key: None,
+        }
+    }
+
+    /// The same database, writing its audit chain under `key`.
+    pub fn with_audit_key(&self, key: AuditKey) -> Db {
+        Db {
+            pool: self.pool.clone(),
+            audit_key: Some(Arc::new(key)),
+        }
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    fn tx(&self, inner: TxInner) -> Tx {
+        Tx {
+            inner,
+            audit_key: self.audit_key.clone(),
+        }
+    }
+
     pub fn backend(&self) -> Backend {
-        match self {
-            Db::Sqlite(_) => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+        match &self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
         }
     }
 
     pub async fn migrate(&self) -> Result<()> {
-        match self {
-            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
-            Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        match &self.pool {
+            Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
     }
 
     pub async fn acquire(&self) -> Result<PoolConn> {
-        Ok(match self {
-            Db::Sqlite(p) => PoolConn::Sqlite(p.acquire().await?),
-            Db::Postgres(p) => PoolConn::Postgres(p.acquire().await?),
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => PoolConn::Sqlite(p.acquire().await?),
+            Pool::Postgres(p) => PoolConn::Postgres(p.acquire().await?),
         })
     }
 
@@ -287,33 +337,33 @@ impl Db {
     /// lock late, when it appends its events, so such transactions run side by side until then.
     /// Anything that reads a row and changes it uses [`Db::begin_write`] instead.
     pub async fn begin_append(&self) -> Result<Tx> {
-        Ok(match self {
+        Ok(self.tx(match &self.pool {
             // IMMEDIATE takes SQLite's write lock now instead of failing on upgrade later.
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, None),
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?, None),
-        })
+            Pool::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, None),
+            Pool::Postgres(p) => TxInner::Postgres(p.begin().await?, None),
+        }))
     }
 
     /// A read-only transaction, for a consistent view across several queries.
     pub async fn begin_read(&self) -> Result<Tx> {
-        Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?, None),
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?, None),
-        })
+        Ok(self.tx(match &self.pool {
+            Pool::Sqlite(p) => TxInner::Sqlite(p.begin().await?, None),
+            Pool::Postgres(p) => TxInner::Postgres(p.begin().await?, None),
+        }))
     }
 
     pub async fn ping(&self) -> Result<()> {
-        match self {
-            Db::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await?.rows_affected(),
-            Db::Postgres(p) => sqlx::query("SELECT 1").execute(p).await?.rows_affected(),
+        match &self.pool {
+            Pool::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await?.rows_affected(),
+            Pool::Postgres(p) => sqlx::query("SELECT 1").execute(p).await?.rows_affected(),
         };
         Ok(())
     }
 
     pub async fn close(&self) {
-        match self {
-            Db::Sqlite(p) => p.close().await,
-            Db::Postgres(p) => p.close().await,
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The event stream and the audit trail, written in the same transaction as the change.
 
 use chrono::{DateTime, Utc};
-use lianxin_domain::audit::{AuditContent, chain_hash};
+use lianxin_domain::audit::{AuditContent, AuditKey, chain_mac};
 
 use crate::db::{Conn, Param, Result};
 use crate::{bind_params, exec, on};
@@ -152,47 +152,11 @@ pub struct NewAudit<'a> {
     pub after: &'a str,
 }
 
-/// Append to the hash chain after `head` (read under the journal lock); a trigger moves the
-/// head to the new record. Returns the new head.
-pub async fn append_audit(
-    c: &mut Conn<'_>,
-    head: &crate::db::Head,
-    a: &NewAudit<'_>,
-) -> Result<crate::db::Head> {
-    let (seq, prev) = head;
-    let content = AuditContent {
-        seq: seq + 1,
-        at: a.at.to_string(),
-        actor: a.actor.to_string(),
-        committee_id: a.committee_id,
-        action: a.action.to_string(),
-        subject: a.subject.to_string(),
-        before: a.before.to_string(),
-        after: a.after.to_string(),
-    };
-    let hash = chain_hash(prev, &content);
-    let q = "INSERT INTO audit_log (seq, at, actor, committee_id, action, subject, before_data, after_data, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
-    exec!(c, |x| sqlx::query(q)
-        .bind(content.seq)
-        .bind(a.at)
-        .bind(a.actor)
-        .bind(a.committee_id)
-        .bind(a.action)
-        .bind(a.subject)
-        .bind(a.before)
-        .bind(a.after)
-        .bind(prev.clone())
-        .bind(hash.clone())
-        .execute(&mut **x)
-        .await)?;
-    Ok((content.seq, hash))
-}
-
 /// Append several records to the hash chain in one statement, chained in order after
 /// `head`; the trigger leaves the head at the last one. Returns the new head.
 pub async fn append_audits(
     c: &mut Conn<'_>,
+    key: &AuditKey,
     head: &crate::db::Head,
     list: &[NewAudit<'_>],
 ) -> Result<crate::db::Head> {
@@ -209,7 +173,7 @@ pub async fn append_audits(
             before: a.before.to_string(),
             after: a.after.to_string(),
         };
-        let hash = chain_hash(&prev, &content);
+        let hash = chain_mac(key, &prev, &content);
         params.extend([
             Param::Int(content.seq),
             Param::Text(content.at),

@@ -123,6 +123,19 @@ pub fn spawn_jobs(app: App) {
             tokio::time::sleep(Duration::from_secs(2)).await;
         }
     });
+    // A signed checkpoint of the audit chain at start and every day after (see
+    // `lianxin_service::audit`).
+    let audit = app.clone();
+    tokio::spawn(async move {
+        loop {
+            match lianxin_service::audit::checkpoint(&audit).await {
+                Ok(Some(cp)) => tracing::info!("audit checkpoint at record {}", cp.seq),
+                Ok(None) => {}
+                Err(e) => tracing::warn!("audit checkpoint failed: {e}"),
+            }
+            tokio::time::sleep(Duration::from_secs(24 * 3600)).await;
+        }
+    });
     tokio::spawn(async move {
         loop {
             if let Err(e) = lianxin_service::auth::sweep(&app).await {
