@@ -7,12 +7,10 @@ use std::collections::BTreeSet;
 use lianxin_domain::schema::ALL;
 use serde_json::Value;
 
-/// Every route path registered in the API router, with `{resource}` expanded.
+/// Every route path the server registers under `/api/v1`, with `{resource}` expanded.
 fn registered() -> BTreeSet<String> {
-    let src = include_str!("../crates/web/src/api.rs");
     let mut out = BTreeSet::new();
-    for part in src.split(".route(\"").skip(1) {
-        let path = part.split('"').next().unwrap();
+    for (_, path) in lianxin_web::route_table() {
         if !path.starts_with("/api/v1") {
             continue;
         }

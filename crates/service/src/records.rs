@@ -554,6 +554,35 @@ pub async fn photo(app: &App, committee_id: i64, member_id: i64) -> Result<(Vec<
 
 /// Create (`id` None) or update any organisation record, with the permission its kind needs:
 /// committees need `ManageCommittees`, everything else `ManageOrganisation`.
+/// Refuse a caller who may not write `res` — or, for an existing record, one not in their
+/// committee (404) — before their input is looked at: an answer about the input would tell
+/// them what exists.
+pub async fn check_writable(
+    app: &App,
+    actor: &Actor,
+    res: &'static Resource,
+    id: Option<i64>,
+) -> Result<()> {
+    use lianxin_domain::access::ManageCommittees;
+    if res.res == Res::Committee {
+        actor.grant::<ManageCommittees>()?;
+        return Ok(());
+    }
+    let g = actor.grant::<ManageOrganisation>()?;
+    if let Some(id) = id {
+        let mut conn = app.db.acquire().await?;
+        item(
+            &mut conn.conn(),
+            res,
+            scope_of(res, g.actor()),
+            id,
+            Audience::Staff,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 pub async fn save(
     app: &App,
     actor: &Actor,

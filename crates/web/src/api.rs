@@ -1,12 +1,11 @@
 //! The JSON API under `/api/v1`. Every organisation resource has list (paginated,
 //! filterable), get, create and update (PATCH: only the fields sent change).
 
+use crate::routes::{Routes, get, post, put};
 use axum::Json;
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State as S};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use lianxin_domain::access::{
     ManageOrganisation, ManageUsers, RevealPhone, ViewAudit, ViewOrganisation,
 };
@@ -23,8 +22,8 @@ use crate::{State, UPLOAD_LIMIT};
 
 type ApiResult<T> = Result<T, ApiError>;
 
-pub fn routes() -> Router<State> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/api/v1/session", post(login).delete(logout))
         .route("/api/v1/me", get(me))
         .route("/api/v1/users", get(users).post(create_user))
@@ -184,6 +183,7 @@ async fn create(
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
     let res = resource(&path)?;
+    records::check_writable(&state.app, &a.actor, res, None).await?;
     let rec = from_json(res, &body, Mode::Create)?;
     let item = records::save(&state.app, &a.actor, res, None, rec).await?;
     Ok((StatusCode::CREATED, Json(Value::Object(item.json))).into_response())
@@ -197,6 +197,7 @@ async fn update(
 ) -> ApiResult<Json<Value>> {
     let res = resource(&path)?;
     let id = parse_id(res, &id)?;
+    records::check_writable(&state.app, &a.actor, res, Some(id)).await?;
     let rec = from_json(res, &body, Mode::Update)?;
     let item = records::save(&state.app, &a.actor, res, Some(id), rec).await?;
     Ok(Json(Value::Object(item.json)))

@@ -7,6 +7,7 @@ pub mod body;
 pub mod error;
 pub mod open311;
 pub mod openapi;
+pub mod routes;
 pub mod session;
 pub mod ui;
 
@@ -15,8 +16,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
-use axum::routing::get;
 use lianxin_service::App;
+use routes::{Routes, get};
 
 /// JSON and form bodies; uploads have their own, larger limit.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -41,13 +42,24 @@ impl State {
     }
 }
 
-pub fn router(state: State) -> Router {
-    Router::new()
+/// Every route of the server, with the list of what it routes.
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/healthz", get(api::healthz))
         .route("/api/openapi.json", get(openapi::document))
         .merge(api::routes())
         .merge(open311::routes())
         .merge(ui::routes())
+}
+
+/// (method, path template) of every route the server answers.
+pub fn route_table() -> Vec<(&'static str, &'static str)> {
+    routes().table().to_vec()
+}
+
+pub fn router(state: State) -> Router {
+    routes()
+        .into_router()
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             state.https(),

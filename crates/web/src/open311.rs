@@ -2,20 +2,19 @@
 //! built once as records of (field, value) and written in either format; XML text is
 //! escaped. Errors follow the spec: `[{"code":400,"description":"…"}]` or `<errors>`.
 
-use axum::Router;
+use crate::routes::{Routes, get};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State as S};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use lianxin_service::open311 as svc;
 use lianxin_service::{Error, overview};
 
 use crate::State;
 use crate::error::describe;
 
-pub fn routes() -> Router<State> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/open311/v2/{file}", get(top_get).post(top_post))
         .route("/open311/v2/services/{file}", get(service_definition))
         .route("/open311/v2/requests/{file}", get(one_request))

@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use lianxin_domain::access::Actor;
+use lianxin_domain::access::{Actor, Granted, Permission};
 
 use crate::State;
 use crate::body::FormPairs;
@@ -193,14 +193,19 @@ pub fn urlencode(s: &str) -> String {
 
 /// A multipart form (file uploads) posted by a signed-in person from our pages: the
 /// `_csrf` part must match. Parts are read whole, within the upload limit.
-pub struct CsrfMultipart {
+///
+/// The route's permission `P` is checked before the body is read: a caller without it is
+/// refused (403) whatever they sent, so no validation answer tells them anything.
+pub struct CsrfMultipart<P: Permission> {
     pub auth: Auth,
+    /// Proof of the route's permission, taken before the body was read.
+    pub granted: Granted<P>,
     pub fields: Vec<(String, String)>,
     /// (field name, file name, bytes)
     pub files: Vec<(String, String, Vec<u8>)>,
 }
 
-impl CsrfMultipart {
+impl<P: Permission> CsrfMultipart<P> {
     /// A text field's value; "" when it was not sent.
     pub fn field(&self, name: &str) -> &str {
         self.fields
@@ -218,11 +223,15 @@ impl CsrfMultipart {
     }
 }
 
-impl FromRequest<State> for CsrfMultipart {
+impl<P: Permission + Send + Sync> FromRequest<State> for CsrfMultipart<P> {
     type Rejection = Response;
     async fn from_request(req: Request, state: &State) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
         let PageAuth(auth) = PageAuth::from_request_parts(&mut parts, state).await?;
+        let granted = auth
+            .actor
+            .grant::<P>()
+            .map_err(|d| PageError::from(d).into_response())?;
         let (fields, files) = read_multipart(Request::from_parts(parts, body), state).await?;
         let sent = fields
             .iter()
@@ -234,6 +243,7 @@ impl FromRequest<State> for CsrfMultipart {
         }
         Ok(CsrfMultipart {
             auth,
+            granted,
             fields,
             files,
         })

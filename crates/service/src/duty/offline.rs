@@ -173,14 +173,15 @@ pub async fn decide(
     confirm: bool,
     reason: &str,
 ) -> Result<()> {
+    let actor = g.actor();
+    let mut tx = begin(&app.db).await?;
+    // Whether the report is theirs to decide comes before what they wrote.
+    let r = visible(&mut tx.conn(), g, id).await?;
     let reason = if confirm {
         optional("reason", "意见", reason, 500)?
     } else {
         Some(text("reason", "退回理由", reason, 500)?)
     };
-    let actor = g.actor();
-    let mut tx = begin(&app.db).await?;
-    let r = visible(&mut tx.conn(), g, id).await?;
     if actor.member_id == Some(r.member_id) {
         return Err(Error::conflict(
             "self_report.own",
@@ -247,6 +248,12 @@ pub async fn correct(
     entry_id: i64,
     i: &CorrectionInput<'_>,
 ) -> Result<i64> {
+    let mut tx = begin(&app.db).await?;
+    let not_found = || Error::not_found("duty.entry_not_found", "未找到该履职记录");
+    // Whether the entry is in the caller's committee comes before what they wrote.
+    let e = log_store::entry(&mut tx.conn(), g.committee_id(), entry_id)
+        .await?
+        .ok_or_else(not_found)?;
     let reason = text("reason", "更正理由", i.reason, 500)?;
     let amend = match i.action {
         "reverse" => None,
@@ -265,11 +272,6 @@ pub async fn correct(
             return Err(Invalid::one("action", "invalid_choice", "请选择冲销或改为").into());
         }
     };
-    let mut tx = begin(&app.db).await?;
-    let not_found = || Error::not_found("duty.entry_not_found", "未找到该履职记录");
-    let e = log_store::entry(&mut tx.conn(), g.committee_id(), entry_id)
-        .await?
-        .ok_or_else(not_found)?;
     refuse_closed(&mut tx.conn(), g.committee_id(), e.year).await?;
     let rows = log_store::of_member(&mut tx.conn(), e.member_id, e.year).await?;
     let already = e.reverses_event != 0

@@ -1,11 +1,10 @@
 //! Signing in and out, the member's own page, accounts and the audit trail (admin).
 
+use crate::routes::{Routes, get};
 use askama::Template;
-use axum::Router;
 use axum::extract::{RawQuery, State as S};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
 use lianxin_domain::access::{ManageUsers, Role, ViewAudit, ViewOrganisation};
 use lianxin_domain::schema::MEMBER;
 use lianxin_service::present::Item;
@@ -21,10 +20,10 @@ use crate::session::{
     ClientIp, CsrfForm, LOGIN_CSRF_COOKIE, MaybeAuth, PageAuth, constant_eq, cookie, session_cookie,
 };
 
-pub fn routes() -> Router<State> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/login", get(login_form).post(login))
-        .route("/logout", axum::routing::post(logout))
+        .route("/logout", crate::routes::post(logout))
         .route("/me", get(me))
         .route("/office/users", get(users).post(add_user))
         .route("/office/audit", get(audit))

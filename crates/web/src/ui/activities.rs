@@ -3,12 +3,11 @@
 //! check-in (`/me/activities…`, `/checkin/{id}`), the public's open activities and
 //! registration (`/activities…`), and calendar feeds (`/ical/…`).
 
+use crate::routes::{Routes, get, post};
 use askama::Template;
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State as S};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use lianxin_domain::access::{
     DraftOpinionReports, DraftProposals, JoinActivities, ManageOrganisation, OrganiseActivities,
 };
@@ -34,8 +33,8 @@ use crate::{State, UPLOAD_LIMIT};
 
 type PageResult = Result<Response, PageError>;
 
-pub fn routes() -> Router<State> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/office/activities", get(organised))
         .route("/office/activities/new", get(new_form).post(create))
         .route("/office/activities/{id}", get(organiser_detail))
@@ -553,9 +552,13 @@ async fn organiser_step(
     .await
 }
 
-async fn attach(S(state): S<State>, Path(id): Path<String>, m: CsrfMultipart) -> PageResult {
+async fn attach(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    m: CsrfMultipart<OrganiseActivities>,
+) -> PageResult {
     let id = id_of(&id)?;
-    let g = m.auth.actor.grant::<OrganiseActivities>()?;
+    let g = m.granted.clone();
     let purpose = m
         .fields
         .iter()

@@ -2,11 +2,10 @@
 //! year's round and reads the results (`/office/appraisal`); a member grades the reports of
 //! the peers of their sector (`/me/appraisal`) and, once the round is over, sees their own.
 
+use crate::routes::{Routes, get, post};
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, RawQuery, State as S};
 use axum::response::Response;
-use axum::routing::{get, post};
 use lianxin_domain::access::{AppraisePeers, ManageDutyYear};
 use lianxin_domain::appraisal::{Grade, Tally};
 use lianxin_service::duty::appraisal::{self, Mine, PeerReport, Round};
@@ -20,8 +19,8 @@ use crate::session::{Auth, CsrfForm, PageAuth};
 
 type PageResult = Result<Response, PageError>;
 
-pub fn routes() -> Router<State> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/office/appraisal", get(office))
         .route("/office/appraisal/open", post(open))
         .route("/office/appraisal/close", post(close))

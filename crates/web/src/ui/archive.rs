@@ -3,11 +3,10 @@
 //! requirements still need. Members see their own (`/me/archive`); the office and sector
 //! convenors see members' (`/office/members/{id}/archive`).
 
+use crate::routes::{Routes, get};
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, RawQuery, State as S};
 use axum::response::Response;
-use axum::routing::get;
 use chrono::Datelike;
 use lianxin_domain::access::{JoinActivities, ViewOrganisation};
 use lianxin_service::duty::{self, Archive, Ranking};
@@ -21,8 +20,8 @@ use crate::session::PageAuth;
 
 type PageResult = Result<Response, PageError>;
 
-pub fn routes() -> Router<State> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/me/archive", get(mine))
         .route("/me/archive.pdf", get(mine_pdf))
         .route("/office/members/{id}/archive", get(member))

@@ -2,11 +2,10 @@
 //! form (from a studio's or member's page, or on its own), the status page at `/c/{code}`
 //! with rating, reopening and the follow-up question; booking receptions and services.
 
+use crate::routes::{Routes, get, post};
 use askama::Template;
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State as S};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use lianxin_domain::concern::{FollowUp, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, Rating, Status};
 use lianxin_domain::schema::{MEMBER, STUDIO};
 use lianxin_service::concerns::intake::{FormOptions, Origin, Submission, form_options, submit};
@@ -23,8 +22,8 @@ use crate::session::{ClientIp, MaybeAuth, PublicMultipart, constant_eq};
 
 type PageResult = Result<Response, PageError>;
 
-pub fn routes() -> Router<State> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/concerns/new", get(new_form))
         .route(
             "/concerns",

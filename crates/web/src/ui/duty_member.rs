@@ -2,11 +2,10 @@
 //! sign-up for items with places (`/me/duty`), offline work reported with evidence, and the
 //! duty report drafted from their archive (`/me/duty-report`).
 
+use crate::routes::{Routes, get, post};
 use askama::Template;
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State as S};
 use axum::response::Response;
-use axum::routing::{get, post};
 use lianxin_domain::access::JoinActivities;
 use lianxin_domain::duty::SELF_REPORTABLE;
 use lianxin_service::duty::menu::{self, MyMenu};
@@ -22,8 +21,8 @@ use crate::{State, UPLOAD_LIMIT};
 
 type PageResult = Result<Response, PageError>;
 
-pub fn routes() -> Router<State> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/me/duty", get(my_duty))
         .route("/me/duty/items/{id}/sign-up", post(sign_up))
         .route(
@@ -110,8 +109,8 @@ fn content_type(name: &str) -> &'static str {
     }
 }
 
-async fn self_report(S(state): S<State>, m: CsrfMultipart) -> PageResult {
-    let g = m.auth.actor.grant::<JoinActivities>()?;
+async fn self_report(S(state): S<State>, m: CsrfMultipart<JoinActivities>) -> PageResult {
+    let g = m.granted.clone();
     let get = |k: &str| m.field(k);
     let file = m
         .file("evidence")

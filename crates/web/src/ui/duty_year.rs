@@ -2,11 +2,10 @@
 //! line, closing the year), the duty menu, members' self-reports to confirm, corrections to
 //! the duty log, the members' duty reports and the annual report to the standing committee.
 
+use crate::routes::{Routes, get, post};
 use askama::Template;
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State as S};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use lianxin_domain::access::{ConfirmDuty, ManageDutyYear, ViewOrganisation};
 use lianxin_service::duty::annual::{self, Format};
 use lianxin_service::duty::menu::{self, CONFIRMERS, ItemInput, MenuView};
@@ -25,8 +24,8 @@ use crate::{State, UPLOAD_LIMIT};
 
 type PageResult = Result<Response, PageError>;
 
-pub fn routes() -> Router<State> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route(
             "/office/scoring",
             get(scoring)
@@ -93,8 +92,8 @@ async fn scoring(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuer
 
 /// Save the rules typed in the editor, or the uploaded file when one is given. Every error
 /// is listed with its line and nothing is saved.
-async fn save_rules(S(state): S<State>, m: CsrfMultipart) -> PageResult {
-    let g = m.auth.actor.grant::<ManageDutyYear>()?;
+async fn save_rules(S(state): S<State>, m: CsrfMultipart<ManageDutyYear>) -> PageResult {
+    let g = m.granted.clone();
     let year = form_year(Some(m.field("year")))?;
     let source = match m.file("file") {
         Some((_, bytes)) => String::from_utf8_lossy(bytes).into_owned(),

@@ -1,11 +1,10 @@
 //! The policy library (知情明政): members search and read (`/library`); the office publishes,
 //! marks required reading and sees who has read it (`/office/library`).
 
+use crate::routes::{Routes, get, post};
 use askama::Template;
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State as S};
 use axum::response::Response;
-use axum::routing::{get, post};
 use lianxin_domain::access::{ManageLibrary, ReadLibrary};
 use lianxin_service::library::{self, DocumentInput};
 use lianxin_service::paged::Paged;
@@ -20,8 +19,8 @@ use crate::{State, UPLOAD_LIMIT};
 
 type PageResult = Result<Response, PageError>;
 
-pub fn routes() -> Router<State> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/library", get(list))
         .route("/library/{id}", get(read))
         .route("/library/{id}/attachment", get(attachment))
@@ -111,8 +110,8 @@ async fn office_list(
     list_page(&state, &a, true, pairs_of(q)?, saved, String::new()).await
 }
 
-async fn publish(S(state): S<State>, m: CsrfMultipart) -> PageResult {
-    let g = m.auth.actor.grant::<ManageLibrary>()?;
+async fn publish(S(state): S<State>, m: CsrfMultipart<ManageLibrary>) -> PageResult {
+    let g = m.granted.clone();
     let get = |k: &str| m.field(k);
     let file = m
         .files

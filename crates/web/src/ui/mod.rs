@@ -17,11 +17,10 @@ pub mod proposals;
 pub mod public;
 pub mod workspace;
 
+use crate::routes::{Routes, get};
 use askama::Template;
-use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
 use lianxin_domain::access::{
     AnswerConcerns, AppraisePeers, ConfirmDuty, DraftProposals, HandleAssignments, HandleConcerns,
     JoinActivities, ManageDutyYear, ManageLibrary, ManageOpen311, ManageProposals, ManageUsers,
@@ -30,11 +29,10 @@ use lianxin_domain::access::{
 use qrcode::QrCode;
 use qrcode::render::svg;
 
-use crate::State;
 use crate::session::Auth;
 
-pub fn routes() -> Router<State> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/static/app.css", get(css))
         .merge(public::routes())
         .merge(concerns::routes())

@@ -1,12 +1,11 @@
 //! The office's pages: dashboard with real counts, and list / view / create / edit pages for
 //! every organisation resource, generated from the schema; roster import and export.
 
+use crate::routes::{Routes, get, post};
 use askama::Template;
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State as S};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use lianxin_domain::FieldError;
 use lianxin_domain::access::{ManageCommittees, ManageOrganisation, RevealPhone, ViewDashboard};
 use lianxin_domain::record::{Value as V, from_form};
@@ -28,8 +27,8 @@ use crate::{State, UPLOAD_LIMIT};
 
 type PageResult = Result<Response, PageError>;
 
-pub fn routes() -> Router<State> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/office", get(dashboard))
         .route(
             "/office/members/import",
@@ -233,6 +232,7 @@ async fn new_form(
 /// Save a form; on a validation error show the form again with what was typed.
 async fn save(state: &State, f: &CsrfForm, res: &'static Resource, id: Option<i64>) -> PageResult {
     let a = &f.auth;
+    records::check_writable(&state.app, &a.actor, res, id).await?;
     let mut rec = match from_form(res, &f.form.0) {
         Ok(r) => r,
         Err(inv) => {
@@ -330,9 +330,13 @@ async fn reveal_phone(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -
 }
 
 /// A member's photo from the office page: JPEG or PNG, checked by content, at most 10 MB.
-async fn upload_photo(S(state): S<State>, Path(id): Path<String>, m: CsrfMultipart) -> PageResult {
+async fn upload_photo(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    m: CsrfMultipart<ManageOrganisation>,
+) -> PageResult {
     let id = id_of(&id)?;
-    let g = m.auth.actor.grant::<ManageOrganisation>()?;
+    let g = m.granted.clone();
     let Some((_, _, bytes)) = m
         .files
         .iter()
@@ -380,8 +384,8 @@ async fn import_form(PageAuth(a): PageAuth) -> PageResult {
     Ok(import_page(&a, None, false, String::new()))
 }
 
-async fn import(S(state): S<State>, m: CsrfMultipart) -> PageResult {
-    let g = m.auth.actor.grant::<ManageOrganisation>()?;
+async fn import(S(state): S<State>, m: CsrfMultipart<ManageOrganisation>) -> PageResult {
+    let g = m.granted.clone();
     let Some((_, _, bytes)) = m
         .files
         .iter()

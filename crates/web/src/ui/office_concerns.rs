@@ -1,11 +1,10 @@
 //! The office's concern pages: every concern with filters and figures, one concern with
 //! re-routing, closing and resolving; the notification outbox; Open311 keys.
 
+use crate::routes::{Routes, get, post};
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, RawQuery, State as S};
 use axum::response::Response;
-use axum::routing::{get, post};
 use lianxin_domain::access::{HandleConcerns, ManageOpen311};
 use lianxin_domain::concern::{CloseReason, Status, Target};
 use lianxin_service::concerns::intake::{FormOptions, form_options};
@@ -23,8 +22,8 @@ use crate::session::{Auth, CsrfForm, PageAuth};
 
 type PageResult = Result<Response, PageError>;
 
-pub fn routes() -> Router<State> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/office/concerns", get(list))
         .route("/office/concerns/{id}", get(detail))
         .route("/office/concerns/{id}/reroute", post(reroute))

@@ -2,12 +2,11 @@
 //! review, publication, forwarding and bulletins (`/office/reports`, `/office/bulletins`),
 //! and a handling unit's forwarded reports (`/unit/reports`).
 
+use crate::routes::{Routes, get, post};
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, RawQuery, State as S};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use lianxin_domain::access::{
     AnswerConcerns, DraftOpinionReports, HandleAssignments, ReviewOpinionReports,
 };
@@ -28,8 +27,8 @@ use crate::session::{Auth, CsrfForm, PageAuth};
 
 type PageResult = Result<Response, PageError>;
 
-pub fn routes() -> Router<State> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/me/reports", get(mine).post(draft_from_concerns))
         .route("/me/reports/new", get(new_form).post(create))
         .route("/me/reports/{id}", get(authored))

@@ -3,11 +3,10 @@
 //! assigned proposals (`/unit/proposals`), and the public's accepted proposals
 //! (`/proposals`).
 
+use crate::routes::{Routes, get, post};
 use askama::Template;
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State as S};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use chrono::Datelike;
 use lianxin_domain::access::{DraftProposals, HandleAssignments, ManageProposals, ViewDashboard};
 use lianxin_domain::proposal::{
@@ -29,8 +28,8 @@ use crate::{State, UPLOAD_LIMIT};
 
 type PageResult = Result<Response, PageError>;
 
-pub fn routes() -> Router<State> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/me/proposals", get(mine))
         .route("/me/proposals/new", get(new_form).post(create))
         .route("/me/proposals/{id}", get(member_detail))
@@ -641,9 +640,13 @@ async fn unit_step(
 }
 
 /// The answer letter, with an optional attachment (multipart).
-async fn answer(S(state): S<State>, Path(id): Path<String>, m: CsrfMultipart) -> PageResult {
+async fn answer(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    m: CsrfMultipart<HandleAssignments>,
+) -> PageResult {
     let id = id_of(&id)?;
-    let g = m.auth.actor.grant::<HandleAssignments>()?;
+    let g = m.granted.clone();
     let get = |k: &str| m.field(k);
     let file = m
         .files

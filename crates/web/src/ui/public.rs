@@ -1,12 +1,11 @@
 //! Pages anyone can open without an account: the member directory by sector, member
 //! profiles (亮明身份), studios with their QR code.
 
+use crate::routes::{Routes, get};
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, RawQuery, State as S};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use lianxin_domain::schema::{MEMBER, STUDIO};
 use lianxin_service::present::Item;
 use lianxin_service::records::{parse_query, public_get, public_list};
@@ -20,8 +19,8 @@ use crate::session::MaybeAuth;
 
 type PageResult = Result<Response, PageError>;
 
-pub fn routes() -> Router<State> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/", get(home))
         .route("/members", get(directory))
         .route("/members/{id}", get(profile))

@@ -2,12 +2,11 @@
 //! re-routing requests, opinion-report drafts), the studio lead's reception log, and the
 //! services they provide.
 
+use crate::routes::{Routes, get, post};
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, RawQuery, State as S};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use chrono::Utc;
 use lianxin_domain::access::{AnswerConcerns, RecordReception, RecordService};
 use lianxin_domain::concern::Status;
@@ -26,8 +25,8 @@ use crate::session::{Auth, CsrfForm, PageAuth};
 
 type PageResult = Result<Response, PageError>;
 
-pub fn routes() -> Router<State> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/me/concerns", get(inbox))
         .route("/me/concerns/{id}", get(detail))
         .route("/me/concerns/{id}/reply", post(reply))
