@@ -197,7 +197,15 @@ async fn bench(postgres: bool, scale: Scale) {
 
     // The annual report to the standing committee.
     let t = Instant::now();
-    let report = annual::build(&app, 1, year).await.expect("report");
+    let report = annual::build(
+        &app,
+        &lianxin_domain::access::system_actor(1)
+            .grant()
+            .expect("system"),
+        year,
+    )
+    .await
+    .expect("report");
     let built = t.elapsed();
     let t = Instant::now();
     let pdf = annual::render(report.clone(), annual::Format::Pdf)

@@ -380,7 +380,10 @@ async fn run(cli: Cli) -> Result<()> {
                     println!("已修改 {username} 的密码，原有会话已失效");
                 }
                 UserCmd::List => {
-                    for u in auth::list_all_users(&app).await? {
+                    let g = system_actor(0)
+                        .grant::<ManageUsers>()
+                        .map_err(|_| anyhow!("权限错误"))?;
+                    for u in auth::list_all_users(&app, &g).await? {
                         let role = Role::parse(&u.role).map(|r| r.label()).unwrap_or("?");
                         println!(
                             "{}\t{}\t{}\t{}\t政协组织 {}",
@@ -487,7 +490,10 @@ async fn run(cli: Cli) -> Result<()> {
             bar.show(0, 3);
             lianxin_service::duty::catch_up(&app).await?;
             bar.show(1, 3);
-            let report = annual::build(&app, cid, year).await?;
+            let g = system_actor(cid)
+                .grant::<lianxin_domain::access::ManageDutyYear>()
+                .map_err(|_| anyhow!("权限错误"))?;
+            let report = annual::build(&app, &g, year).await?;
             bar.show(2, 3);
             let bytes = annual::render(report, f).await?;
             std::fs::write(&output, &bytes)

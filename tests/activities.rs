@@ -1083,14 +1083,7 @@ both_demo!(files_of_an_activity_reach_only_who_may_see_it, |t| {
     let (me, _) = members(&t).await;
     let id = planned(&t, &office, "内部座谈会", &[me]).await;
     let page = format!("/office/activities/{id}");
-    let html = office
-        .get(t.url(&page))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, html) = text(&office, &t, &page).await;
     let form = reqwest::multipart::Form::new()
         .text("_csrf", hidden(&html, "_csrf"))
         .text("purpose", "material")

@@ -374,14 +374,8 @@ both_demo!(login_redirects_only_to_our_own_paths, |t| {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let page = c
-            .get(t.url(&format!("/login?next={}", common::urlenc(next))))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let login = format!("/login?next={}", common::urlenc(next));
+        let (_, page) = common::text(&c, &t, &login).await;
         assert!(
             !page.contains("evil.example"),
             "{next:?} is not carried into the form"
@@ -427,13 +421,8 @@ both_demo!(personal_answers_are_not_stored_by_caches, |t| {
         assert_eq!(r.headers()["cache-control"], "no-store", "{path}");
     }
     let token = t.token("office").await;
-    let r = t
-        .api
-        .get(t.url("/api/v1/members"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let r = t.api.get(t.url("/api/v1/members")).bearer_auth(&token);
+    let r = r.send().await.unwrap();
     assert_eq!(r.headers()["cache-control"], "no-store");
     let r = t.browser_login("member", "lianxin-demo").await;
     assert_eq!(

@@ -848,7 +848,9 @@ both_demo!(the_total_is_the_same_everywhere_on_random_data, |t| {
     }
     let g = system_actor(1).grant::<ViewOrganisation>().unwrap();
     let ranking = scores::ranking(&t.app, &g, y).await.unwrap();
-    let report = annual::build(&t.app, 1, y).await.unwrap();
+    let report = annual::build(&t.app, &system_actor(1).grant().unwrap(), y)
+        .await
+        .unwrap();
     let xlsx = annual::render(report, annual::Format::Xlsx).await.unwrap();
     let path = std::env::temp_dir().join(format!("lianxin-annual-{seed}.xlsx"));
     std::fs::write(&path, &xlsx).unwrap();
@@ -1136,7 +1138,9 @@ both_demo!(peers_grade_duty_reports_once_in_secret, |t| {
         );
         assert!(!row(&html, id).contains('%'), "no rate while open");
     }
-    let report = annual::build(&t.app, 1, y).await.unwrap();
+    let report = annual::build(&t.app, &system_actor(1).grant().unwrap(), y)
+        .await
+        .unwrap();
     let open_rows = &report
         .sections
         .iter()
@@ -1246,7 +1250,9 @@ both_demo!(peers_grade_duty_reports_once_in_secret, |t| {
         row(&html, me)
     );
     assert!(row(&html, peer_id).contains("不足3票"));
-    let report = annual::build(&t.app, 1, y).await.unwrap();
+    let report = annual::build(&t.app, &system_actor(1).grant().unwrap(), y)
+        .await
+        .unwrap();
     let s = report
         .sections
         .iter()

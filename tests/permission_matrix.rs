@@ -454,31 +454,9 @@ async fn answers(backend: Backend, who: &'static str, rows: Vec<Row>) -> Vec<u16
     } else {
         None
     };
-    let csrf = hidden(
-        &browser
-            .get(t.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "_csrf",
-    );
-    let csrf = if signed_in {
-        let page = browser
-            .get(t.url("/me"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let c = hidden(&page, "_csrf");
-        if c.is_empty() { csrf } else { c }
-    } else {
-        csrf
-    };
+    // The session's CSRF token, from a page of ours (the login form's for anonymous).
+    let page = if signed_in { "/me" } else { "/login" };
+    let csrf = hidden(&common::text(&browser, &t, page).await.1, "_csrf");
     let mut order: Vec<usize> = (0..rows.len()).collect();
     order.sort_by_key(|&i| {
         let r = &rows[i];

@@ -360,8 +360,8 @@ pub async fn list_users(app: &App, g: &Granted<ManageUsers>) -> Result<Vec<UserR
     Ok(store::users_of(&mut conn.conn(), g.committee_id()).await?)
 }
 
-/// Every account of every committee, for the operator's CLI.
-pub async fn list_all_users(app: &App) -> Result<Vec<UserRow>> {
+/// Every account of every committee, for the operator's CLI (which runs as the system actor).
+pub async fn list_all_users(app: &App, _g: &Granted<ManageUsers>) -> Result<Vec<UserRow>> {
     let mut conn = app.db.acquire().await?;
     Ok(store::all_users(&mut conn.conn()).await?)
 }

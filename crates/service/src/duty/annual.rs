@@ -104,8 +104,10 @@ fn count(rows: &[Counted], key: &str) -> i64 {
         .sum()
 }
 
-/// Build the report of a committee's year.
-pub async fn build(app: &App, committee_id: i64, year: i64) -> Result<Annual> {
+/// Build the report of the grant's committee's year (the office's; the CLI runs it as the
+/// system actor of the committee it names).
+pub async fn build(app: &App, g: &Granted<ManageDutyYear>, year: i64) -> Result<Annual> {
+    let committee_id = g.committee_id();
     let committee = crate::committees::get(app, committee_id)
         .await?
         .map(|c| c.1)
@@ -600,7 +602,7 @@ pub async fn download(
     year: i64,
     f: Format,
 ) -> Result<Vec<u8>> {
-    let a = build(app, g.committee_id(), year).await?;
+    let a = build(app, g, year).await?;
     render(a, f).await
 }
 

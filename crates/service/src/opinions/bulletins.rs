@@ -103,7 +103,7 @@ pub(crate) fn fonts() -> Result<&'static Fonts> {
 }
 
 /// The content as it is printed.
-pub async fn document(app: &App, committee_id: i64, id: i64) -> Result<Bulletin> {
+async fn document(app: &App, committee_id: i64, id: i64) -> Result<Bulletin> {
     let committee = crate::committees::get(app, committee_id)
         .await?
         .map(|c| c.1)
