@@ -14,6 +14,9 @@ pub struct Config {
     pub encryption_key: Option<String>,
     /// The audit chain's own key (base64, 32 bytes); derived from the encryption key if unset.
     pub audit_key: Option<String>,
+    /// Earlier audit keys (base64), to check the chain written before a rotation.
+    #[serde(default)]
+    pub audit_retired_keys: Vec<String>,
     /// The append-only file of signed audit checkpoints.
     pub audit_checkpoints: Option<PathBuf>,
     pub public_url: Option<String>,
@@ -49,6 +52,7 @@ impl std::fmt::Debug for Config {
                 &self.encryption_key.as_ref().map(|_| "<redacted>"),
             )
             .field("audit_key", &self.audit_key.as_ref().map(|_| "<redacted>"))
+            .field("audit_retired_keys", &self.audit_retired_keys.len())
             .field("audit_checkpoints", &self.audit_checkpoints)
             .field("public_url", &self.public_url)
             .field("secure_cookies", &self.secure_cookies)
@@ -79,6 +83,9 @@ impl Config {
         c.addr = env("LIANXIN_ADDR").or(c.addr);
         c.encryption_key = env("LIANXIN_ENCRYPTION_KEY").or(c.encryption_key);
         c.audit_key = env("LIANXIN_AUDIT_KEY").or(c.audit_key);
+        if let Some(keys) = env("LIANXIN_AUDIT_RETIRED_KEYS") {
+            c.audit_retired_keys = keys.split(',').map(|k| k.trim().to_string()).collect();
+        }
         c.audit_checkpoints = env("LIANXIN_AUDIT_CHECKPOINTS")
             .map(PathBuf::from)
             .or(c.audit_checkpoints);
@@ -193,6 +200,9 @@ addr = "127.0.0.1:8080"
 # 审计记录以此密钥做 HMAC 链接，没有密钥的人改动数据库后无法重新计算出能通过校验的链。
 # 环境变量：LIANXIN_AUDIT_KEY
 # audit_key = "..."
+
+# 更换审计密钥后，原密钥列在这里，用于校验更换前的审计链。环境变量：LIANXIN_AUDIT_RETIRED_KEYS（逗号分隔）
+# audit_retired_keys = ["..."]
 
 # 审计链签名检查点文件（只追加）。serve 启动时及每天写入一条，`lianxin audit checkpoint` 立即写入。
 # 默认：SQLite 在数据库文件旁（lianxin.db.audit-checkpoints.jsonl）；PostgreSQL 在工作目录。

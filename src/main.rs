@@ -204,6 +204,10 @@ enum AuditCmd {
     Verify,
     /// 立即写入一条签名检查点（serve 启动时和每天也会写入）
     Checkpoint,
+    /// 更换审计密钥：新密钥配置为 audit_key，原密钥列入 audit_retired_keys；先停止所有节点
+    Rotate,
+    /// 打印正在使用的审计密钥（base64），以便更换加密密钥前单独固定审计密钥
+    ShowKey,
 }
 
 #[tokio::main]
@@ -229,6 +233,14 @@ async fn open(c: &Config) -> Result<App> {
     open_with(c, 0).await
 }
 
+/// Open the database and check that this node holds the audit key the chain is written
+/// under now (see `lianxin_service::audit::check_key`).
+async fn open_checked(c: &Config, warm: u32) -> Result<App> {
+    let app = open_with(c, warm).await?;
+    audit::check_key(&app).await.map_err(|e| anyhow!("{e}"))?;
+    Ok(app)
+}
+
 /// Open the database; `warm` PostgreSQL connections stay open while idle (see `Db::connect_with`).
 async fn open_with(c: &Config, warm: u32) -> Result<App> {
     let url = c.database_url();
@@ -243,6 +255,9 @@ async fn open_with(c: &Config, warm: u32) -> Result<App> {
             .with_audit_key(audit)
             .map_err(|e| anyhow!("审计密钥 LIANXIN_AUDIT_KEY：{e}"))?;
     }
+    let crypto = crypto
+        .with_retired_audit_keys(&c.audit_retired_keys)
+        .map_err(|e| anyhow!("原审计密钥 audit_retired_keys：{e}"))?;
     Ok(App::new(db, crypto).with_checkpoints(c.audit_checkpoints()))
 }
 
@@ -508,9 +523,27 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Audit {
-            action: AuditCmd::Checkpoint,
+            action: AuditCmd::Rotate,
         } => {
             let app = open(&c).await?;
+            let epoch = audit::rotate(&app).await.map_err(|e| anyhow!("{e}"))?;
+            println!(
+                "已更换审计密钥：自第 {} 条记录起使用密钥 {}，并已写入签名检查点。原密钥请继续保留在 audit_retired_keys 中。",
+                epoch.from, epoch.key_id
+            );
+            Ok(())
+        }
+        Command::Audit {
+            action: AuditCmd::ShowKey,
+        } => {
+            let app = open(&c).await?;
+            println!("{}", app.audit_key_base64());
+            Ok(())
+        }
+        Command::Audit {
+            action: AuditCmd::Checkpoint,
+        } => {
+            let app = open_checked(&c, 0).await?;
             match audit::checkpoint(&app).await? {
                 Some(cp) => println!(
                     "已写入检查点：第 {} 条记录，{} → {}",
@@ -596,7 +629,7 @@ async fn load_demo(app: &App) -> Result<()> {
 }
 
 async fn serve(c: Config, demo_mode: bool) -> Result<()> {
-    let app = open_with(&c, lianxin_store::db::WARM_CONNECTIONS).await?;
+    let app = open_checked(&c, lianxin_store::db::WARM_CONNECTIONS).await?;
     if demo_mode {
         load_demo(&app).await?;
     }

@@ -216,3 +216,71 @@ both_demo!(
         assert!(out(&o).contains("city、province 或 national"));
     }
 );
+
+/// `lianxin` with extra environment (an audit key, retired keys).
+fn lianxin_env(t: &common::TestApp, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lianxin"));
+    cmd.args(["--database-url", &t.url])
+        .args(args)
+        .env("LIANXIN_ENCRYPTION_KEY", &t.key)
+        .env("LIANXIN_AUDIT_CHECKPOINTS", &t.checkpoints)
+        .env_remove("LIANXIN_DATABASE_URL")
+        .current_dir(std::env::temp_dir());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run lianxin")
+}
+
+// Rotating the audit key: a node with another key refuses to start; `audit rotate`, run with
+// the new key and the old one retired, keys the chain with the new key from the next record
+// on; the old part still verifies with the retired key, and only with it.
+both!(the_audit_key_is_rotated_and_a_wrong_key_refused, |t| {
+    let o = lianxin(
+        &t,
+        &["committee", "add", "政协测试县委员会", "--level", "county"],
+        None,
+    );
+    assert!(o.status.success(), "{}", out(&o));
+    let o = lianxin(&t, &["audit", "checkpoint"], None);
+    assert!(o.status.success(), "{}", out(&o));
+    let old = String::from_utf8_lossy(&lianxin(&t, &["audit", "show-key"], None).stdout)
+        .trim()
+        .to_string();
+    assert_eq!(old.len(), 44, "a base64 key: {old}");
+    let new = lianxin_service::Crypto::generate_key();
+
+    // A node with the new key and nothing else is refused, in one clear line.
+    let o = lianxin_env(&t, &["audit", "checkpoint"], &[("LIANXIN_AUDIT_KEY", &new)]);
+    assert!(!o.status.success());
+    assert!(out(&o).contains("审计密钥与数据库不符"), "{}", out(&o));
+    // Rotating without the old key at hand is refused (the chain cannot be checked).
+    let o = lianxin_env(&t, &["audit", "rotate"], &[("LIANXIN_AUDIT_KEY", &new)]);
+    assert!(!o.status.success(), "{}", out(&o));
+
+    let with_both = [
+        ("LIANXIN_AUDIT_KEY", new.as_str()),
+        ("LIANXIN_AUDIT_RETIRED_KEYS", old.as_str()),
+    ];
+    let o = lianxin_env(&t, &["audit", "rotate"], &with_both);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("已更换审计密钥"), "{}", out(&o));
+    // New records under the new key; the whole chain verifies with both keys at hand.
+    let o = lianxin_env(
+        &t,
+        &["committee", "add", "政协又一县委员会", "--level", "county"],
+        &with_both,
+    );
+    assert!(o.status.success(), "{}", out(&o));
+    let o = lianxin_env(&t, &["audit", "verify"], &with_both);
+    assert!(o.status.success(), "{}", out(&o));
+    // Without the retired key the old part cannot be checked; the old key alone is refused.
+    let o = lianxin_env(&t, &["audit", "verify"], &[("LIANXIN_AUDIT_KEY", &new)]);
+    assert!(!o.status.success(), "{}", out(&o));
+    let o = lianxin(&t, &["audit", "checkpoint"], None);
+    assert!(
+        !o.status.success(),
+        "the old key no longer writes: {}",
+        out(&o)
+    );
+});

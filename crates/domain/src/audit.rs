@@ -30,6 +30,10 @@ impl AuditKey {
     pub fn from_bytes(bytes: [u8; 32]) -> AuditKey {
         AuditKey(bytes)
     }
+    /// The secret itself, for the operator who pins it in the configuration.
+    pub fn secret(&self) -> &[u8; 32] {
+        &self.0
+    }
     /// A secret derived from this key for another purpose (`label` says which), so that one
     /// configured key serves several uses without any two sharing bytes.
     pub fn derive(&self, label: &str) -> [u8; 32] {
@@ -110,11 +114,45 @@ pub enum Verdict {
     Broken { seq: i64, reason: &'static str },
 }
 
+/// From which record on a key chains the audit trail. A rotation adds an epoch; the records
+/// before it stay under the key they were written with.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Epoch {
+    pub from: i64,
+    /// [`AuditKey::id`] of the key.
+    pub key_id: String,
+}
+
+/// How the chain is keyed: unkeyed before `keyed_from`, then each epoch's key from its
+/// first record on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keying<'a> {
+    pub keyed_from: i64,
+    pub epochs: &'a [Epoch],
+    /// Every key at hand (the current one and retired ones).
+    pub keys: &'a [AuditKey],
+}
+
+impl Keying<'_> {
+    /// The key of record `seq`: `Ok(None)` before the keyed chain, `Err` when the epoch's key
+    /// is not at hand.
+    fn key_of(&self, seq: i64) -> Result<Option<&AuditKey>, ()> {
+        if seq < self.keyed_from {
+            return Ok(None);
+        }
+        let epoch = self.epochs.iter().rev().find(|e| e.from <= seq).ok_or(())?;
+        self.keys
+            .iter()
+            .find(|k| k.id() == epoch.key_id)
+            .map(Some)
+            .ok_or(())
+    }
+}
+
 /// Check records given in sequence order with their stored `prev` and `hash`: records from
-/// `keyed_from` on against the key, earlier ones against the unkeyed hash.
+/// `keyed_from` on against their epoch's key, earlier ones against the unkeyed hash.
 pub fn verify<'a>(
-    key: &AuditKey,
-    keyed_from: i64,
+    keying: &Keying<'_>,
     records: impl IntoIterator<Item = (&'a AuditContent, &'a str, &'a str)>,
 ) -> Verdict {
     let mut prev = GENESIS.to_string();
@@ -132,10 +170,15 @@ pub fn verify<'a>(
                 reason: "previous hash does not match",
             };
         }
-        let h = if content.seq >= keyed_from {
-            chain_mac(key, &prev, content)
-        } else {
-            legacy_hash(&prev, content)
+        let h = match keying.key_of(content.seq) {
+            Ok(Some(key)) => chain_mac(key, &prev, content),
+            Ok(None) => legacy_hash(&prev, content),
+            Err(()) => {
+                return Verdict::Broken {
+                    seq: content.seq,
+                    reason: "the key of this part of the chain is not at hand (add it to audit_retired_keys)",
+                };
+            }
         };
         if h != stored_hash {
             // The content matches a hash anyone can compute: the chain was made again by
@@ -165,16 +208,28 @@ pub struct Checkpoint {
     /// The first record of the keyed chain (earlier ones are unkeyed).
     pub keyed_from: i64,
     pub at: String,
-    /// [`AuditKey::id`] of the key the chain is keyed with.
+    /// [`AuditKey::id`] of the key the chain is keyed with now (and that signed this line).
     pub key_id: String,
+    /// Every key epoch so far, so that moving a boundary in the database is caught.
+    pub epochs: Vec<Epoch>,
 }
 
 impl Checkpoint {
     /// The exact bytes signed.
     pub fn message(&self) -> Vec<u8> {
+        let epochs: Vec<String> = self
+            .epochs
+            .iter()
+            .map(|e| format!("{}:{}", e.from, e.key_id))
+            .collect();
         format!(
-            "lianxin-audit-checkpoint-v1\n{}\n{}\n{}\n{}\n{}",
-            self.seq, self.hash, self.keyed_from, self.at, self.key_id
+            "lianxin-audit-checkpoint-v1\n{}\n{}\n{}\n{}\n{}\n{}",
+            self.seq,
+            self.hash,
+            self.keyed_from,
+            self.at,
+            self.key_id,
+            epochs.join(",")
         )
         .into_bytes()
     }
@@ -210,12 +265,78 @@ mod tests {
             .collect()
     }
 
-    fn check(rows: &[(AuditContent, String, String)]) -> Verdict {
+    fn epochs(from: i64, k: &AuditKey) -> Vec<Epoch> {
+        vec![Epoch {
+            from,
+            key_id: k.id(),
+        }]
+    }
+
+    fn check_with(
+        keyed_from: i64,
+        epochs: &[Epoch],
+        keys: &[AuditKey],
+        rows: &[(AuditContent, String, String)],
+    ) -> Verdict {
+        let keying = Keying {
+            keyed_from,
+            epochs,
+            keys,
+        };
         verify(
-            &key(),
-            1,
+            &keying,
             rows.iter().map(|(c, p, h)| (c, p.as_str(), h.as_str())),
         )
+    }
+
+    fn check(rows: &[(AuditContent, String, String)]) -> Verdict {
+        check_with(1, &epochs(1, &key()), &[key()], rows)
+    }
+
+    #[test]
+    fn a_rotated_key_keys_the_records_after_its_epoch() {
+        let old = key();
+        let new = AuditKey::from_bytes([9; 32]);
+        let mut rows = chain(2);
+        let mut prev = rows[1].2.clone();
+        for seq in 3..=4 {
+            let mut c = rows[0].0.clone();
+            c.seq = seq;
+            let h = chain_mac(&new, &prev, &c);
+            rows.push((c, prev.clone(), h.clone()));
+            prev = h;
+        }
+        let both = vec![
+            Epoch {
+                from: 1,
+                key_id: old.id(),
+            },
+            Epoch {
+                from: 3,
+                key_id: new.id(),
+            },
+        ];
+        assert_eq!(
+            check_with(1, &both, &[new.clone(), old.clone()], &rows),
+            Verdict::Ok { records: 4 }
+        );
+        // Without the retired key the old part cannot be checked, and says so.
+        assert!(matches!(
+            check_with(1, &both, std::slice::from_ref(&new), &rows),
+            Verdict::Broken { seq: 1, .. }
+        ));
+        // A boundary moved (the new key claimed from record 2) breaks at record 2.
+        let moved = vec![
+            both[0].clone(),
+            Epoch {
+                from: 2,
+                key_id: new.id(),
+            },
+        ];
+        assert!(matches!(
+            check_with(1, &moved, &[new, old], &rows),
+            Verdict::Broken { seq: 2, .. }
+        ));
     }
 
     #[test]
@@ -235,11 +356,7 @@ mod tests {
             }
         );
         // The same rows are a valid legacy chain where the key had not come yet.
-        let v = verify(
-            &key(),
-            5,
-            rows.iter().map(|(c, p, h)| (c, p.as_str(), h.as_str())),
-        );
+        let v = check_with(5, &epochs(5, &key()), &[key()], &rows);
         assert_eq!(v, Verdict::Ok { records: 4 });
     }
 
@@ -247,11 +364,7 @@ mod tests {
     fn another_key_does_not_verify() {
         let rows = chain(3);
         let other = AuditKey::from_bytes([8; 32]);
-        let v = verify(
-            &other,
-            1,
-            rows.iter().map(|(c, p, h)| (c, p.as_str(), h.as_str())),
-        );
+        let v = check_with(1, &epochs(1, &other), std::slice::from_ref(&other), &rows);
         assert!(matches!(v, Verdict::Broken { seq: 1, .. }));
         assert_ne!(key().id(), other.id());
     }

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use ed25519_dalek::{Signature, Signer, Verifier, VerifyingKey};
 use lianxin_domain::audit::{
-    AuditContent, Checkpoint, GENESIS, Verdict, hex, verify as verify_chain,
+    AuditContent, Checkpoint, Epoch, GENESIS, Keying, Verdict, hex, verify as verify_chain,
 };
 use lianxin_store::journal as store;
 use serde::{Deserialize, Serialize};
@@ -23,6 +23,9 @@ use crate::{App, Error, Result, now};
 
 /// Where the keyed chain begins (records before it were written before the key existed).
 const KEYED_FROM: &str = "audit_keyed_from";
+/// The key epochs (JSON list of `{from, key_id}`), written at the first start and by a
+/// rotation.
+const EPOCHS: &str = "audit_key_epochs";
 
 /// A checkpoint as stored: the statement and its signature, with the public key that checks
 /// it (so that anyone can, without the secret).
@@ -63,15 +66,18 @@ fn read_lines(path: &Path) -> Result<Vec<Line>> {
         .collect()
 }
 
-/// Whether a stored checkpoint was signed by this installation's key.
-fn signed_by(line: &Line, key: &VerifyingKey) -> bool {
+/// Whether a stored checkpoint was signed by one of this installation's keys (the current
+/// audit key's signer, or a retired one's).
+fn signed_by(line: &Line, keys: &[VerifyingKey]) -> bool {
     let Some(sig) = unhex(&line.signature).and_then(|b| <[u8; 64]>::try_from(b).ok()) else {
         return false;
     };
-    hex(key.as_bytes()) == line.public_key
-        && key
-            .verify(&line.checkpoint.message(), &Signature::from_bytes(&sig))
-            .is_ok()
+    keys.iter().any(|key| {
+        hex(key.as_bytes()) == line.public_key
+            && key
+                .verify(&line.checkpoint.message(), &Signature::from_bytes(&sig))
+                .is_ok()
+    })
 }
 
 async fn keyed_from(app: &App) -> Result<i64> {
@@ -82,9 +88,111 @@ async fn keyed_from(app: &App) -> Result<i64> {
         .unwrap_or(1))
 }
 
+/// The stored key epochs; none stored yet means one epoch, of the current key.
+async fn epochs(app: &App) -> Result<(Vec<Epoch>, bool)> {
+    let mut conn = app.db.acquire().await?;
+    let stored = lianxin_store::stats::setting(&mut conn.conn(), EPOCHS).await?;
+    drop(conn);
+    match stored {
+        Some(text) => Ok((
+            serde_json::from_str(&text).map_err(|e| Error::internal(format!("{EPOCHS}: {e}")))?,
+            true,
+        )),
+        None => Ok((
+            vec![Epoch {
+                from: keyed_from(app).await?,
+                key_id: app.crypto.audit_key().id(),
+            }],
+            false,
+        )),
+    }
+}
+
+async fn save_epochs(tx: &mut lianxin_store::Tx, epochs: &[Epoch]) -> Result<()> {
+    let text = serde_json::to_string(epochs).map_err(Error::internal)?;
+    lianxin_store::stats::set_setting(&mut tx.conn(), EPOCHS, &text).await?;
+    Ok(())
+}
+
+/// At start: the audit key this node holds must be the one the chain is written under now.
+/// A node with a missing or different key would write records no one can verify, so it
+/// refuses to start instead (the first start records the key's epoch).
+pub async fn check_key(app: &App) -> Result<()> {
+    let (epochs, stored) = epochs(app).await?;
+    let mine = app.crypto.audit_key().id();
+    if !stored {
+        let mut tx = app.db.begin_write().await?;
+        save_epochs(&mut tx, &epochs).await?;
+        tx.commit().await?;
+        return Ok(());
+    }
+    match epochs.last() {
+        Some(e) if e.key_id == mine => Ok(()),
+        Some(e) => Err(Error::Conflict {
+            code: "audit.key_mismatch",
+            field: None,
+            message: format!(
+                "审计密钥与数据库不符：数据库的审计链当前使用密钥 {}，本节点的密钥为 {mine}。请配置原密钥（audit_key / LIANXIN_AUDIT_KEY，或原加密密钥）；如需更换密钥，请先停止所有节点，再运行 `lianxin audit rotate`。",
+                e.key_id
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Rotate the audit key: from the next record on, the chain is keyed with the key this
+/// node now holds. The old key must be given as retired (to check the chain so far); the
+/// chain must verify; then the new epoch is recorded under the journal lock (no record can
+/// slip in between) and a checkpoint signed with the new key is written.
+pub async fn rotate(app: &App) -> Result<Epoch> {
+    let (mut epochs, _) = epochs(app).await?;
+    let mine = app.crypto.audit_key().id();
+    if epochs.last().is_some_and(|e| e.key_id == mine) {
+        return Err(Error::conflict(
+            "audit.same_key",
+            "当前配置的审计密钥就是正在使用的密钥：请把新密钥配置为 audit_key，原密钥配置在 audit_retired_keys 中",
+        ));
+    }
+    if let Verdict::Broken { seq, reason } = verify(app).await? {
+        return Err(Error::Conflict {
+            code: "audit.broken",
+            field: None,
+            message: format!("审计链在第 {seq} 条记录处校验失败（{reason}），不能更换密钥"),
+        });
+    }
+    let mut tx = app.db.begin_write().await?;
+    let (head, _) = tx.lock_journal().await?;
+    let epoch = Epoch {
+        from: head + 1,
+        key_id: mine,
+    };
+    epochs.push(epoch.clone());
+    save_epochs(&mut tx, &epochs).await?;
+    tx.commit().await?;
+    checkpoint_now(app).await?;
+    Ok(epoch)
+}
+
 /// Append a signed checkpoint of the chain's head, unless the newest one already names it.
 /// Returns the checkpoint written.
 pub async fn checkpoint(app: &App) -> Result<Option<Checkpoint>> {
+    let Some(path) = app.checkpoints.clone() else {
+        return Ok(None);
+    };
+    let seq = {
+        let mut conn = app.db.acquire().await?;
+        store::audit_head(&mut conn.conn()).await?.0
+    };
+    if read_lines(&path)?
+        .last()
+        .is_some_and(|l| l.checkpoint.seq == seq)
+    {
+        return Ok(None);
+    }
+    checkpoint_now(app).await
+}
+
+async fn checkpoint_now(app: &App) -> Result<Option<Checkpoint>> {
     let Some(path) = app.checkpoints.clone() else {
         return Ok(None);
     };
@@ -92,10 +200,6 @@ pub async fn checkpoint(app: &App) -> Result<Option<Checkpoint>> {
         let mut conn = app.db.acquire().await?;
         store::audit_head(&mut conn.conn()).await?
     };
-    let lines = read_lines(&path)?;
-    if lines.last().is_some_and(|l| l.checkpoint.seq == seq) {
-        return Ok(None);
-    }
     let signer = app.crypto.checkpoint_signer();
     let checkpoint = Checkpoint {
         seq,
@@ -103,6 +207,7 @@ pub async fn checkpoint(app: &App) -> Result<Option<Checkpoint>> {
         keyed_from: keyed_from(app).await?,
         at: now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         key_id: app.crypto.audit_key().id(),
+        epochs: epochs(app).await?.0,
     };
     let line = Line {
         signature: hex(&signer.sign(&checkpoint.message()).to_bytes()),
@@ -128,7 +233,7 @@ pub async fn verify(app: &App) -> Result<Verdict> {
         Some(p) => read_lines(p)?,
         None => vec![],
     };
-    let public = app.crypto.checkpoint_signer().verifying_key();
+    let public = app.crypto.checkpoint_verifiers();
     if let Some(bad) = lines.iter().find(|l| !signed_by(l, &public)) {
         return Ok(Verdict::Broken {
             seq: bad.checkpoint.seq,
@@ -146,6 +251,16 @@ pub async fn verify(app: &App) -> Result<Verdict> {
             reason: "where the keyed chain begins was changed in the database",
         });
     }
+    // The key epochs: the newest checkpoint's must be where the stored ones begin.
+    let (epochs, _) = epochs(app).await?;
+    if let Some(l) = lines.last()
+        && !epochs.starts_with(&l.checkpoint.epochs)
+    {
+        return Ok(Verdict::Broken {
+            seq: l.checkpoint.epochs.last().map_or(keyed_from, |e| e.from),
+            reason: "the key epochs were changed in the database",
+        });
+    }
     let mut conn = app.db.acquire().await?;
     let mut rows: Vec<(AuditContent, String, String)> = Vec::new();
     let mut after = 0;
@@ -158,9 +273,14 @@ pub async fn verify(app: &App) -> Result<Verdict> {
                 .map(|r| (r.content(), r.prev_hash.clone(), r.hash.clone())),
         );
     }
-    let verdict = verify_chain(
-        app.crypto.audit_key(),
+    let keys = app.crypto.audit_keys();
+    let keying = Keying {
         keyed_from,
+        epochs: &epochs,
+        keys: &keys,
+    };
+    let verdict = verify_chain(
+        &keying,
         rows.iter().map(|(c, p, h)| (c, p.as_str(), h.as_str())),
     );
     let Verdict::Ok { .. } = verdict else {

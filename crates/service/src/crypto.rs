@@ -16,6 +16,8 @@ pub struct Crypto {
     /// The audit chain's key: its own if configured, else derived from the encryption key
     /// (one secret to keep, none of its bytes shared between the two uses).
     audit: AuditKey,
+    /// Earlier audit keys, to check the parts of the chain written before a rotation.
+    retired: Vec<AuditKey>,
 }
 
 // The key must never reach a log.
@@ -31,22 +33,56 @@ pub enum KeyError {
     BadKey,
 }
 
+fn signer_of(k: &AuditKey) -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&k.derive("lianxin audit checkpoint signing v1"))
+}
+
 impl Crypto {
     pub fn from_base64(text: &str) -> Result<Crypto, KeyError> {
         let bytes = B64.decode(text.trim()).map_err(|_| KeyError::BadKey)?;
         let key: [u8; 32] = bytes.try_into().map_err(|_| KeyError::BadKey)?;
         let audit =
             AuditKey::from_bytes(AuditKey::from_bytes(key).derive("lianxin audit chain v1"));
-        Ok(Crypto { key, audit })
+        Ok(Crypto {
+            key,
+            audit,
+            retired: vec![],
+        })
+    }
+
+    fn audit_key_of(text: &str) -> Result<AuditKey, KeyError> {
+        let bytes = B64.decode(text.trim()).map_err(|_| KeyError::BadKey)?;
+        let key: [u8; 32] = bytes.try_into().map_err(|_| KeyError::BadKey)?;
+        Ok(AuditKey::from_bytes(key))
+    }
+
+    /// Keep earlier audit keys (base64) to check the chain written under them.
+    pub fn with_retired_audit_keys(self, texts: &[String]) -> Result<Crypto, KeyError> {
+        let retired = texts
+            .iter()
+            .map(|t| Crypto::audit_key_of(t))
+            .collect::<Result<_, _>>()?;
+        Ok(Crypto { retired, ..self })
+    }
+
+    /// The current audit key first, then the retired ones.
+    pub fn audit_keys(&self) -> Vec<AuditKey> {
+        std::iter::once(self.audit.clone())
+            .chain(self.retired.iter().cloned())
+            .collect()
+    }
+
+    /// The audit key in use, as base64 text (for pinning it before the encryption key it
+    /// is derived from changes).
+    pub fn audit_key_base64(&self) -> String {
+        B64.encode(self.audit.secret())
     }
 
     /// Key the audit chain with its own key (base64, 32 bytes) instead of one derived from
     /// the encryption key.
     pub fn with_audit_key(self, text: &str) -> Result<Crypto, KeyError> {
-        let bytes = B64.decode(text.trim()).map_err(|_| KeyError::BadKey)?;
-        let key: [u8; 32] = bytes.try_into().map_err(|_| KeyError::BadKey)?;
         Ok(Crypto {
-            audit: AuditKey::from_bytes(key),
+            audit: Crypto::audit_key_of(text)?,
             ..self
         })
     }
@@ -58,9 +94,15 @@ impl Crypto {
     /// The Ed25519 key checkpoints of the audit chain are signed with, derived from the
     /// audit key: whoever holds the public half can check a checkpoint without any secret.
     pub fn checkpoint_signer(&self) -> ed25519_dalek::SigningKey {
-        ed25519_dalek::SigningKey::from_bytes(
-            &self.audit.derive("lianxin audit checkpoint signing v1"),
-        )
+        signer_of(&self.audit)
+    }
+
+    /// The public halves of the current and the retired keys' checkpoint signers.
+    pub fn checkpoint_verifiers(&self) -> Vec<ed25519_dalek::VerifyingKey> {
+        self.audit_keys()
+            .iter()
+            .map(|k| signer_of(k).verifying_key())
+            .collect()
     }
 
     /// A fresh random key, as base64 text.

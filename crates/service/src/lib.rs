@@ -83,6 +83,11 @@ impl App {
         }
     }
 
+    /// The audit key in use, as base64 (see `Crypto::audit_key_base64`).
+    pub fn audit_key_base64(&self) -> String {
+        self.crypto.audit_key_base64()
+    }
+
     /// Write the audit chain's signed checkpoints to `path` (appended, never rewritten).
     pub fn with_checkpoints(mut self, path: std::path::PathBuf) -> App {
         self.checkpoints = Some(Arc::new(path));
