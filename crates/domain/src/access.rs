@@ -181,6 +181,12 @@ permission!(
     /// Read the audit trail.
     ViewAudit, "audit.view", [Admin]);
 
+/// The explicit mark of a use case anyone may run — a public page, the public API, a person
+/// with their tracking code. A use case takes either a [`Granted`] naming its permission or
+/// this, so that which of the two it is stands in its signature and at every call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Public;
+
 /// Proof that `actor` holds permission `P` in `committee_id`. Private fields: only
 /// [`Actor::grant`] makes one.
 #[derive(Debug, Clone)]

@@ -1,5 +1,6 @@
 //! Figures for the office dashboard and the data of the public pages.
 
+use lianxin_domain::access::Public;
 use std::sync::Arc;
 
 use lianxin_domain::access::{Granted, ViewDashboard};
@@ -54,14 +55,19 @@ pub struct Directory {
     pub with_photo: Vec<i64>,
 }
 
-pub async fn directory(app: &App, committee: Option<i64>, q: &ListQuery) -> Result<Arc<Directory>> {
+pub async fn directory(
+    app: &App,
+    _: Public,
+    committee: Option<i64>,
+    q: &ListQuery,
+) -> Result<Arc<Directory>> {
     let key = format!(
         "directory|{committee:?}|{}|{}|{:?}",
         q.page, q.per_page, q.filters
     );
     app.cached(key, || async {
         let (committee_id, name) = public_committee(app, committee).await?;
-        let page = public_list(app, committee_id, &MEMBER, q).await?;
+        let page = public_list(app, Public, committee_id, &MEMBER, q).await?;
         let ids: Vec<i64> = page.items.iter().map(|i| i.id).collect();
         let with_photo = with_photo(app, committee_id, &ids).await?;
         let sectors = sectors_with_members(app, committee_id).await?;
@@ -85,7 +91,7 @@ pub struct Home {
     pub studios: Vec<Item>,
 }
 
-pub async fn home(app: &App, committee: Option<i64>) -> Result<Arc<Home>> {
+pub async fn home(app: &App, _: Public, committee: Option<i64>) -> Result<Arc<Home>> {
     app.cached(format!("home|{committee:?}"), || async {
         let (committee_id, name) = public_committee(app, committee).await?;
         let q = ListQuery {
@@ -93,7 +99,7 @@ pub async fn home(app: &App, committee: Option<i64>) -> Result<Arc<Home>> {
             page: 1,
             per_page: 100,
         };
-        let studios = public_list(app, committee_id, &STUDIO, &q)
+        let studios = public_list(app, Public, committee_id, &STUDIO, &q)
             .await?
             .items
             .clone();

@@ -2,6 +2,7 @@
 //! their own module): list, get, create, update — for staff and, for public records, for
 //! anyone.
 
+use lianxin_domain::access::Public;
 use std::sync::Arc;
 
 use lianxin_domain::access::{Granted, ManageOrganisation, ViewOrganisation};
@@ -252,6 +253,7 @@ pub async fn get(
 /// The public directory: only public resources, only public fields, only active members.
 pub async fn public_list(
     app: &App,
+    _: Public,
     committee_id: i64,
     res: &'static Resource,
     q: &ListQuery,
@@ -273,6 +275,7 @@ pub async fn public_list(
 
 pub async fn public_get(
     app: &App,
+    _: Public,
     committee_id: i64,
     res: &'static Resource,
     id: i64,
@@ -535,7 +538,12 @@ pub async fn set_photo(
     Ok(())
 }
 
-pub async fn photo(app: &App, committee_id: i64, member_id: i64) -> Result<(Vec<u8>, String)> {
+pub async fn photo(
+    app: &App,
+    _: Public,
+    committee_id: i64,
+    member_id: i64,
+) -> Result<(Vec<u8>, String)> {
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
     // Only a member the public may see has a public photo.

@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State as S};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use lianxin_domain::access::Public;
 use lianxin_domain::access::{
     ManageOrganisation, ManageUsers, RevealPhone, ViewAudit, ViewOrganisation,
 };
@@ -228,7 +229,7 @@ async fn public_list(
     pairs.retain(|(k, _)| k != "committee");
     let q = parse_query(res, &pairs)?;
     Ok(page_json(
-        &*records::public_list(&state.app, cid, res, &q).await?,
+        &*records::public_list(&state.app, Public, cid, res, &q).await?,
     ))
 }
 
@@ -239,7 +240,7 @@ async fn public_get(
 ) -> ApiResult<Json<Value>> {
     let res = resource(&path)?;
     let cid = public_committee(&state, &query_pairs(q)?).await?;
-    let item = records::public_get(&state.app, cid, res, parse_id(res, &id)?).await?;
+    let item = records::public_get(&state.app, Public, cid, res, parse_id(res, &id)?).await?;
     Ok(Json(Value::Object(item.json)))
 }
 

@@ -2,6 +2,7 @@
 //! token is a keyed digest of the member id (nothing to store, unguessable, and another
 //! member's id with this token is simply not found); and each committee's public activities.
 
+use lianxin_domain::access::Public;
 use lianxin_domain::ical::{self, Event};
 use lianxin_store::activities::{self as store, Filter};
 use lianxin_store::db::{Param, opt};
@@ -65,7 +66,12 @@ pub async fn member_feed(app: &App, token: &str, base_url: &str) -> Result<Strin
 }
 
 /// The committee's public activities from 30 days ago on.
-pub async fn public_feed(app: &App, committee_id: i64, base_url: &str) -> Result<String> {
+pub async fn public_feed(
+    app: &App,
+    _: Public,
+    committee_id: i64,
+    base_url: &str,
+) -> Result<String> {
     let mut conn = app.db.acquire().await?;
     let committee: Option<(String,)> = opt(
         &mut conn.conn(),

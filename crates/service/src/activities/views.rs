@@ -1,6 +1,7 @@
 //! What the activity pages show: the organiser's list and record, a member's invitations and
 //! activity page, the public's activities.
 
+use lianxin_domain::access::Public;
 use std::collections::BTreeMap;
 
 use lianxin_domain::access::{
@@ -241,7 +242,7 @@ pub async fn invitations(app: &App, g: &Granted<JoinActivities>) -> Result<Vec<M
 }
 
 /// The public's list: open activities of the committee from 30 days ago on.
-pub async fn public_list(app: &App, committee_id: i64) -> Result<Vec<ActivityRow>> {
+pub async fn public_list(app: &App, _: Public, committee_id: i64) -> Result<Vec<ActivityRow>> {
     let f = Filter {
         public_only: true,
         from: Some(now() - chrono::Duration::days(30)),
@@ -254,7 +255,7 @@ pub async fn public_list(app: &App, committee_id: i64) -> Result<Vec<ActivityRow
 }
 
 /// A public activity's page with the number of seats left (None: no limit).
-pub async fn public_detail(app: &App, id: i64) -> Result<(ActivityView, Option<i64>)> {
+pub async fn public_detail(app: &App, _: Public, id: i64) -> Result<(ActivityView, Option<i64>)> {
     let mut conn = app.db.acquire().await?;
     let a = store::by_id_any(&mut conn.conn(), id)
         .await?

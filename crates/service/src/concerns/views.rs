@@ -1,6 +1,7 @@
 //! What people see of concerns: the person's status page (never personal data), the staff
 //! view, lists with filters, and the office's figures.
 
+use lianxin_domain::access::Public;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -57,7 +58,7 @@ pub struct PublicView {
     pub reports: Vec<String>,
 }
 
-pub async fn public_view(app: &App, code: &str) -> Result<PublicView> {
+pub async fn public_view(app: &App, _: Public, code: &str) -> Result<PublicView> {
     let mut conn = app.db.acquire().await?;
     let c = &mut conn.conn();
     let row = super::lookup_code(c, code).await?;

@@ -2,6 +2,7 @@
 //! a unit's assigned proposals, the public's accepted proposals with their answers, and the
 //! per-unit league table.
 
+use lianxin_domain::access::Public;
 use lianxin_domain::access::{
     Actor, DraftProposals, Granted, HandleAssignments, ManageProposals, ViewDashboard,
 };
@@ -151,7 +152,7 @@ pub async fn for_unit(app: &App, g: &Granted<HandleAssignments>, id: i64) -> Res
 }
 
 /// What anyone may read: accepted proposals not marked internal, with their answers.
-pub async fn public(app: &App, committee_id: i64, id: i64) -> Result<ProposalView> {
+pub async fn public(app: &App, _: Public, committee_id: i64, id: i64) -> Result<ProposalView> {
     let mut tx = app.db.begin_read().await?;
     let row = load(&mut tx, committee_id, id).await?;
     let published = matches!(
@@ -246,6 +247,7 @@ pub async fn unit_list(app: &App, g: &Granted<HandleAssignments>, page: i64) -> 
 
 pub async fn public_list(
     app: &App,
+    _: Public,
     committee_id: i64,
     q: Option<String>,
     page: i64,
@@ -292,7 +294,7 @@ pub async fn attachment(
 ) -> Result<(String, String, Vec<u8>)> {
     // A signed-in person reads in their own committee, whatever the page asked for.
     let committee_id = actor.map(|a| a.committee_id).unwrap_or(committee_id);
-    let allowed = public(app, committee_id, id).await.is_ok()
+    let allowed = public(app, Public, committee_id, id).await.is_ok()
         || match actor {
             Some(a) => may_read(app, a, id).await,
             None => false,

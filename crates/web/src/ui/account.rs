@@ -5,6 +5,7 @@ use askama::Template;
 use axum::extract::{RawQuery, State as S};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use lianxin_domain::access::Public;
 use lianxin_domain::access::{ManageUsers, Role, ViewAudit, ViewOrganisation};
 use lianxin_domain::schema::MEMBER;
 use lianxin_service::present::Item;
@@ -183,7 +184,7 @@ async fn me(S(state): S<State>, PageAuth(a): PageAuth) -> Result<Response, PageE
     let cid = a.actor.committee_id;
     let (member, studios) = match a.actor.member_id {
         Some(mid) => (
-            Some(records::public_get(&state.app, cid, &MEMBER, mid).await?),
+            Some(records::public_get(&state.app, Public, cid, &MEMBER, mid).await?),
             overview::member_studios(&state.app, cid, mid).await?,
         ),
         None => (None, vec![]),

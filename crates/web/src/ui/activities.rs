@@ -8,6 +8,7 @@ use askama::Template;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State as S};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use lianxin_domain::access::Public;
 use lianxin_domain::access::{
     DraftOpinionReports, DraftProposals, JoinActivities, ManageOrganisation, OrganiseActivities,
 };
@@ -868,7 +869,7 @@ async fn public_list(S(state): S<State>, MaybeAuth(a): MaybeAuth) -> PageResult 
             .ok_or_else(|| PageError(lianxin_service::activities::not_found()))?,
     };
     let mut p = list_page(a.as_ref(), "public");
-    p.rows = views::public_list(&state.app, cid).await?;
+    p.rows = views::public_list(&state.app, Public, cid).await?;
     p.kinds = views::kinds(&state.app, cid).await?;
     p.ical = format!("{}/ical/public/{cid}.ics", base(&state));
     Ok(page(&p))
@@ -881,7 +882,7 @@ async fn public_page(
     notice: String,
     error: String,
 ) -> PageResult {
-    let (v, left) = views::public_detail(&state.app, id).await?;
+    let (v, left) = views::public_detail(&state.app, Public, id).await?;
     let mut p = detail(a, "public", v);
     p.seats_left = left;
     p.notice = notice;
@@ -975,7 +976,11 @@ async fn member_ical(S(state): S<State>, Path(file): Path<String>) -> PageResult
 
 async fn public_ical(S(state): S<State>, Path(file): Path<String>) -> PageResult {
     let id = id_of(file.strip_suffix(".ics").unwrap_or(&file))?;
-    Ok(ics(
-        calendar::public_feed(&state.app, id, &base(&state)).await?
-    ))
+    Ok(ics(calendar::public_feed(
+        &state.app,
+        Public,
+        id,
+        &base(&state),
+    )
+    .await?))
 }

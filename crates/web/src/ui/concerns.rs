@@ -6,6 +6,7 @@ use crate::routes::{Routes, get, post};
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State as S};
 use axum::response::{IntoResponse, Redirect, Response};
+use lianxin_domain::access::Public;
 use lianxin_domain::concern::{FollowUp, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, Rating, Status};
 use lianxin_domain::schema::{MEMBER, STUDIO};
 use lianxin_service::concerns::intake::{FormOptions, Origin, Submission, form_options, submit};
@@ -82,7 +83,7 @@ async fn origin_of(
     let get = |k: &str| pairs.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
     if let Some(s) = get("studio").filter(|v| !v.is_empty()) {
         let id = id_of(&s)?;
-        let item = records::public_get(&state.app, cid, &STUDIO, id).await?;
+        let item = records::public_get(&state.app, Public, cid, &STUDIO, id).await?;
         return Ok((
             Origin::Studio(id),
             format!("工作室：{}", item.title),
@@ -91,7 +92,7 @@ async fn origin_of(
     }
     if let Some(m) = get("member").filter(|v| !v.is_empty()) {
         let id = id_of(&m)?;
-        let item = records::public_get(&state.app, cid, &MEMBER, id).await?;
+        let item = records::public_get(&state.app, Public, cid, &MEMBER, id).await?;
         return Ok((
             Origin::Member(id),
             format!("委员：{}", item.title),
@@ -223,7 +224,7 @@ async fn status_page(
     new: bool,
     error: String,
 ) -> PageResult {
-    let c = views::public_view(&state.app, code).await?;
+    let c = views::public_view(&state.app, Public, code).await?;
     let status = if error.is_empty() {
         axum::http::StatusCode::OK
     } else {

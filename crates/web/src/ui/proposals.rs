@@ -8,6 +8,7 @@ use askama::Template;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State as S};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Datelike;
+use lianxin_domain::access::Public;
 use lianxin_domain::access::{DraftProposals, HandleAssignments, ManageProposals, ViewDashboard};
 use lianxin_domain::proposal::{
     AnswerClass, CollectiveBody, Conversion, Kind, OversightKind, Ranked, Status, WindowKind,
@@ -185,6 +186,7 @@ async fn public_list(
     let cid = public_committee(&state, &a).await?;
     let lines = views::public_list(
         &state.app,
+        Public,
         cid,
         get_of(&q, "q").map(str::to_string),
         page_no(&q),
@@ -401,7 +403,7 @@ async fn detail_page(
         }
         _ => {
             let cid = public_committee(state, &a.cloned()).await?;
-            views::public(app, cid, id).await?
+            views::public(app, Public, cid, id).await?
         }
     };
     let status = if error.is_empty() {

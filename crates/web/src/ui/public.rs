@@ -6,6 +6,7 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State as S};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use lianxin_domain::access::Public;
 use lianxin_domain::schema::{MEMBER, STUDIO};
 use lianxin_service::present::Item;
 use lianxin_service::records::{parse_query, public_get, public_list};
@@ -65,7 +66,7 @@ struct Home {
 
 async fn home(S(state): S<State>, MaybeAuth(auth): MaybeAuth, RawQuery(q): RawQuery) -> PageResult {
     let asked = asked_committee(&pairs(q)?)?;
-    let home = match overview::home(&state.app, asked).await {
+    let home = match overview::home(&state.app, Public, asked).await {
         Ok(h) => h,
         Err(Error::NotFound { .. }) if asked.is_none() => {
             return Ok(super::render_error(
@@ -113,7 +114,7 @@ async fn directory(
         .unwrap_or_default();
     let mut query = parse_query(&MEMBER, &p)?;
     query.per_page = 30;
-    let d = overview::directory(&state.app, asked, &query).await?;
+    let d = overview::directory(&state.app, Public, asked, &query).await?;
     let base: Vec<(String, String)> = p.iter().filter(|(k, _)| k != "page").cloned().collect();
     Ok(page(&DirectoryPage {
         nav: Nav::for_auth(auth.as_ref()),
@@ -141,7 +142,7 @@ async fn profile(
 ) -> PageResult {
     let cid = public_committee(&state, &pairs(q)?).await?;
     let id = id_of(&id)?;
-    let m = public_get(&state.app, cid, &MEMBER, id).await?;
+    let m = public_get(&state.app, Public, cid, &MEMBER, id).await?;
     let has_photo = !overview::with_photo(&state.app, cid, &[id])
         .await?
         .is_empty();
@@ -155,7 +156,7 @@ async fn profile(
 
 async fn photo(S(state): S<State>, Path(id): Path<String>, RawQuery(q): RawQuery) -> PageResult {
     let cid = public_committee(&state, &pairs(q)?).await?;
-    let (bytes, mime) = records::photo(&state.app, cid, id_of(&id)?).await?;
+    let (bytes, mime) = records::photo(&state.app, Public, cid, id_of(&id)?).await?;
     let mut r = bytes.into_response();
     if let Ok(v) = HeaderValue::from_str(&mime) {
         r.headers_mut().insert(header::CONTENT_TYPE, v);
@@ -178,7 +179,7 @@ async fn studios(
 ) -> PageResult {
     let cid = public_committee(&state, &pairs(q)?).await?;
     let q = parse_query(&STUDIO, &[("per_page".into(), "100".into())])?;
-    let studios = public_list(&state.app, cid, &STUDIO, &q)
+    let studios = public_list(&state.app, Public, cid, &STUDIO, &q)
         .await?
         .items
         .clone();
@@ -211,7 +212,7 @@ async fn studio(
 ) -> PageResult {
     let cid = public_committee(&state, &pairs(q)?).await?;
     let id = id_of(&id)?;
-    let s = public_get(&state.app, cid, &STUDIO, id).await?;
+    let s = public_get(&state.app, Public, cid, &STUDIO, id).await?;
     let slots = lianxin_service::studio_work::upcoming_slots(&state.app, cid, id).await?;
     let q = parse_query(
         &lianxin_domain::schema::SERVICE_OFFER,
@@ -221,10 +222,16 @@ async fn studio(
             ("per_page".into(), "50".into()),
         ],
     )?;
-    let offers = public_list(&state.app, cid, &lianxin_domain::schema::SERVICE_OFFER, &q)
-        .await?
-        .items
-        .clone();
+    let offers = public_list(
+        &state.app,
+        Public,
+        cid,
+        &lianxin_domain::schema::SERVICE_OFFER,
+        &q,
+    )
+    .await?
+    .items
+    .clone();
     Ok(page(&StudioPage {
         nav: Nav::for_auth(auth.as_ref()),
         url: studio_url(&state, id),
@@ -242,7 +249,7 @@ async fn studio_qr(
 ) -> PageResult {
     let cid = public_committee(&state, &pairs(q)?).await?;
     let id = id_of(&id)?;
-    public_get(&state.app, cid, &STUDIO, id).await?;
+    public_get(&state.app, Public, cid, &STUDIO, id).await?;
     qr_svg(&studio_url(&state, id))
 }
 
@@ -254,7 +261,7 @@ async fn member_qr(
 ) -> PageResult {
     let cid = public_committee(&state, &pairs(q)?).await?;
     let id = id_of(&id)?;
-    public_get(&state.app, cid, &MEMBER, id).await?;
+    public_get(&state.app, Public, cid, &MEMBER, id).await?;
     qr_svg(&format!(
         "{}/members/{id}",
         state.public_url.trim_end_matches('/')

@@ -8,6 +8,7 @@ use axum::extract::{Path, RawQuery, State as S};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
+use lianxin_domain::access::Public;
 use lianxin_domain::access::{AnswerConcerns, RecordReception, RecordService};
 use lianxin_domain::concern::Status;
 use lianxin_service::concerns::intake::{FormOptions, form_options};
@@ -249,6 +250,7 @@ async fn studio_log(
     let log = studio_work::log(&state.app, &g, id).await?;
     let studio = lianxin_service::records::public_get(
         &state.app,
+        Public,
         a.actor.committee_id,
         &lianxin_domain::schema::STUDIO,
         id,
