@@ -7,6 +7,7 @@
 
 use serde_json::Value;
 
+use crate::event::{Author, Corrected, DomainEvent};
 use crate::scoring::EntryRole;
 
 /// One duty-log entry an event gives a member.
@@ -79,24 +80,21 @@ fn one(member_id: i64, kind: &'static str, subject: String) -> DutyEntry {
     }
 }
 
-/// Every author of a proposal or report (`authors: [{member_id, role}]`), the lead first,
-/// with their place among the joint authors.
-fn authored(payload: &Value, kind: &'static str, subject: String) -> Vec<DutyEntry> {
-    let Some(list) = payload["authors"].as_array() else {
-        return vec![];
-    };
-    let joint: Vec<i64> = list
+/// Every author of a proposal or report, the lead first, with their place among the joint
+/// authors.
+fn authored(authors: &[Author], kind: &'static str, subject: String) -> Vec<DutyEntry> {
+    let joint: Vec<i64> = authors
         .iter()
-        .filter(|a| a["role"] == "joint")
-        .filter_map(|a| a["member_id"].as_i64())
+        .filter(|a| a.role == "joint")
+        .map(|a| a.member_id)
         .collect();
-    list.iter()
+    authors
+        .iter()
         .filter_map(|a| {
-            let member_id = a["member_id"].as_i64()?;
-            let role = EntryRole::parse(a["role"].as_str().unwrap_or(""))?;
-            let joint_index = joint.iter().position(|m| *m == member_id).unwrap_or(0) as u32;
+            let role = EntryRole::parse(&a.role)?;
+            let joint_index = joint.iter().position(|m| *m == a.member_id).unwrap_or(0) as u32;
             Some(DutyEntry {
-                member_id,
+                member_id: a.member_id,
                 kind,
                 role,
                 subject: subject.clone(),
@@ -135,124 +133,111 @@ fn attendance(kind: &str, status: &str) -> &'static [&'static str] {
     }
 }
 
-/// The duty-log entries an event gives, member by member (none if it is not duty work).
+/// The duty-log entries an event stored as `kind` with `payload` gives, member by member
+/// (none if it is not duty work).
 pub fn entries_of(
     kind: &str,
     subject_type: &str,
     subject_id: i64,
     payload: &Value,
 ) -> Vec<DutyEntry> {
-    let subject = format!("{subject_type}:{subject_id}");
-    let member = payload["member_id"].as_i64();
-    match kind {
-        "activity.attended" => match member {
-            Some(m) => attendance(
-                payload["kind"].as_str().unwrap_or(""),
-                payload["status"].as_str().unwrap_or(""),
-            )
-            .iter()
-            .map(|k| one(m, k, subject.clone()))
-            .collect(),
+    entries_of_event(
+        &DomainEvent::read(kind, payload),
+        format!("{subject_type}:{subject_id}"),
+    )
+}
+
+/// The duty-log entries an event gives, member by member, about `subject`.
+pub fn entries_of_event(event: &DomainEvent, subject: String) -> Vec<DutyEntry> {
+    use DomainEvent as E;
+    let single = |m: Option<i64>, kind: &'static str| -> Vec<DutyEntry> {
+        m.map(|m| vec![one(m, kind, subject.clone())])
+            .unwrap_or_default()
+    };
+    match event {
+        E::ActivityAttended(a) => match a.member_id {
+            Some(m) => attendance(&a.kind, &a.status)
+                .iter()
+                .map(|k| one(m, k, subject.clone()))
+                .collect(),
             None => vec![],
         },
-        "activity.spoke" => member
-            .map(|m| vec![one(m, "speech.written", subject)])
-            .unwrap_or_default(),
-        "reading.note_submitted" => member
-            .map(|m| vec![one(m, "reading.note", subject)])
-            .unwrap_or_default(),
-        "policy.read" if payload["required"] == true => member
-            .map(|m| vec![one(m, "policy.required_read", subject)])
-            .unwrap_or_default(),
-        "concern.answered" => member
-            .map(|m| vec![one(m, "concern.answered", subject)])
-            .unwrap_or_default(),
-        "reception.held" => member
-            .map(|m| vec![one(m, "reception.held", subject)])
-            .unwrap_or_default(),
-        "service.delivered" => member
-            .map(|m| vec![one(m, "service.volunteer", subject)])
-            .unwrap_or_default(),
-        "proposal.submitted" => authored(payload, "proposal.submitted", subject),
-        "proposal.accepted" => {
-            let mut out = authored(payload, "proposal.accepted", subject.clone());
+        E::ActivitySpoke(e) => single(e.member_id, "speech.written"),
+        E::ReadingNoteSubmitted(e) => single(e.member_id, "reading.note"),
+        E::PolicyRead(e) if e.required => single(e.member_id, "policy.required_read"),
+        E::PolicyRead(_) => vec![],
+        E::ConcernAnswered(e) => single(e.member_id, "concern.answered"),
+        E::ReceptionHeld(e) => single(e.member_id, "reception.held"),
+        E::ServiceDelivered(e) => single(e.member_id, "service.volunteer"),
+        E::ProposalSubmitted(a) => authored(&a.authors, "proposal.submitted", subject),
+        E::ProposalAccepted(a) => {
+            let mut out = authored(&a.authors, "proposal.accepted", subject.clone());
             // Each accepted proposal after the first as first proposer earns a bonus; the
             // count is in the event, so a replay gives the same answer.
-            if payload["lead_accepted_before"].as_i64().unwrap_or(0) > 0 {
+            if a.lead_accepted_before > 0 {
                 out.extend(
-                    authored(payload, "proposal.extra_accepted", subject)
+                    authored(&a.authors, "proposal.extra_accepted", subject)
                         .into_iter()
                         .filter(|e| e.role == EntryRole::Lead),
                 );
             }
             out
         }
-        "self_report.confirmed" => {
-            match (member, known_kind(payload["kind"].as_str().unwrap_or(""))) {
-                (Some(m), Some(k)) => vec![one(m, k, subject)],
-                _ => vec![],
-            }
-        }
-        "duty.corrected" => corrected(member, payload),
-        "proposal.key" => authored(payload, "proposal.key", subject),
-        "proposal.excellent" => authored(payload, "proposal.excellent", subject),
-        "opinion.submitted" => authored(payload, "opinion.submitted", subject),
-        "opinion.adopted" => {
-            let mut out = authored(payload, "opinion.adopted", subject.clone());
-            let extra = match payload["level"].as_str() {
+        E::SelfReportConfirmed(r) => match (r.member_id, known_kind(&r.kind)) {
+            (Some(m), Some(k)) => vec![one(m, k, subject)],
+            _ => vec![],
+        },
+        E::DutyCorrected(c) => corrected(c),
+        E::ProposalKey(a) => authored(&a.authors, "proposal.key", subject),
+        E::ProposalExcellent(a) => authored(&a.authors, "proposal.excellent", subject),
+        E::OpinionSubmitted(a) => authored(&a.authors, "opinion.submitted", subject),
+        E::OpinionAdopted(a) => {
+            let mut out = authored(&a.authors, "opinion.adopted", subject.clone());
+            let extra = match a.level.as_deref() {
                 Some("upper_committee" | "party_government") => Some("opinion.adopted_upper"),
                 Some("national") => Some("opinion.adopted_national"),
                 _ => None,
             };
             if let Some(k) = extra {
-                out.extend(authored(payload, k, subject));
+                out.extend(authored(&a.authors, k, subject));
             }
             out
         }
-        "opinion.instructed" => match payload["level"].as_str() {
-            Some("central") => authored(payload, "opinion.instructed_central", subject),
-            Some("city" | "province") => authored(payload, "opinion.instructed_city", subject),
+        E::OpinionInstructed(a) => match a.level.as_deref() {
+            Some("central") => authored(&a.authors, "opinion.instructed_central", subject),
+            Some("city" | "province") => authored(&a.authors, "opinion.instructed_city", subject),
             _ => vec![],
         },
-        _ => vec![],
+        E::Other => vec![],
     }
 }
 
-/// A correction (`duty.corrected`): an entry reversing the one it names and, for an
-/// amendment, the entry that replaces it — never an edit in place.
-fn corrected(member: Option<i64>, payload: &Value) -> Vec<DutyEntry> {
-    let r = &payload["reverses"];
-    let (Some(m), Some(event), Some(kind), Some(role)) = (
-        member,
-        r["event_id"].as_i64(),
-        known_kind(r["kind"].as_str().unwrap_or("")),
-        EntryRole::parse(r["role"].as_str().unwrap_or("")),
-    ) else {
+/// A correction: an entry reversing the one it names and, for an amendment, the entry that
+/// replaces it — never an edit in place.
+fn corrected(c: &Corrected) -> Vec<DutyEntry> {
+    let r = &c.reverses;
+    let (Some(m), Some(kind), Some(role)) =
+        (c.member_id, known_kind(&r.kind), EntryRole::parse(&r.role))
+    else {
         return vec![];
     };
-    let subject = r["subject"].as_str().unwrap_or("").to_string();
     let reversal = DutyEntry {
         member_id: m,
         kind,
         role,
-        subject: subject.clone(),
-        joint_count: r["joint_count"].as_u64().unwrap_or(0) as u32,
-        joint_index: r["joint_index"].as_u64().unwrap_or(0) as u32,
-        reverses_event: event,
+        subject: r.subject.clone(),
+        joint_count: r.joint_count,
+        joint_index: r.joint_index,
+        reverses_event: r.event_id,
     };
-    let a = &payload["amend"];
-    let amended = match (
-        known_kind(a["kind"].as_str().unwrap_or("")),
-        EntryRole::parse(a["role"].as_str().unwrap_or("")),
-    ) {
-        (Some(kind), Some(role)) => Some(DutyEntry {
-            kind,
-            role,
+    let amended = c.amend.as_ref().and_then(|a| {
+        Some(DutyEntry {
+            kind: known_kind(&a.kind)?,
+            role: EntryRole::parse(&a.role)?,
             reverses_event: 0,
             ..reversal.clone()
-        }),
-        _ => None,
-    };
+        })
+    });
     std::iter::once(reversal).chain(amended).collect()
 }
 

@@ -12,6 +12,7 @@ pub mod concern;
 pub mod disclosure;
 pub mod duty;
 pub mod error;
+pub mod event;
 pub mod ical;
 pub mod labels;
 pub mod opinion;

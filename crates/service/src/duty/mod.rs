@@ -7,7 +7,8 @@
 //! A rebuild replays the events into a cleared log and produces exactly the same entries.
 
 use chrono::Datelike;
-use lianxin_domain::duty::entries_of;
+use lianxin_domain::duty::entries_of_event;
+use lianxin_domain::event::DomainEvent;
 use lianxin_store::Conn;
 use lianxin_store::duty::{self as store, NewEntry};
 use lianxin_store::journal::{self as journal, EventRow};
@@ -53,7 +54,10 @@ async fn write(
     }
     let mut added = 0;
     let mut members: Vec<i64> = Vec::new();
-    for d in entries_of(&e.kind, &e.subject_type, e.subject_id, &payload) {
+    // The event as its type; the dictionary matches on the variant.
+    let event = DomainEvent::read(&e.kind, &payload);
+    let subject = format!("{}:{}", e.subject_type, e.subject_id);
+    for d in entries_of_event(&event, subject) {
         let row = NewEntry {
             committee_id: e.committee_id,
             member_id: d.member_id,
