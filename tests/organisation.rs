@@ -332,3 +332,27 @@ both_demo!(lists_show_a_change_at_once, |t| {
         "staff still see the member"
     );
 });
+
+// A duplicate is told in the same words on both databases (PostgreSQL names the constraint,
+// SQLite its columns; one table in the service maps both).
+both_demo!(a_duplicate_is_told_the_same_on_both_databases, |t| {
+    let office = t.token("office").await;
+    let (s, v) = t
+        .post(
+            &office,
+            "/api/v1/sectors",
+            &json!({"name": "教育界", "sector_group": "local"}),
+        )
+        .await;
+    assert_eq!(s, 409, "{v}");
+    assert_eq!(v["error"]["code"], "conflict.duplicate");
+    assert_eq!(v["error"]["message"], "已有同名界别");
+    assert_eq!(v["error"]["fields"][0]["field"], "name");
+    let (_, units) = t.get(&office, "/api/v1/handling-units?per_page=1").await;
+    let name = units["items"][0]["name"].as_str().unwrap().to_string();
+    let (s, v) = t
+        .post(&office, "/api/v1/handling-units", &json!({"name": name}))
+        .await;
+    assert_eq!(s, 409, "{v}");
+    assert_eq!(v["error"]["message"], "已有同名承办单位");
+});

@@ -29,8 +29,10 @@ pub enum Error {
         message: String,
         retry_after_secs: u64,
     },
+    /// Something that is not the caller's doing; the cause is kept (with its own sources)
+    /// so that the log names the whole chain, never shown to the caller.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -49,8 +51,24 @@ impl Error {
             field: None,
         }
     }
+    /// An internal error described in words (the cause has no error type of its own).
     pub fn internal(e: impl std::fmt::Display) -> Error {
-        Error::Internal(e.to_string())
+        Error::Internal(e.to_string().into())
+    }
+
+    /// The internal error's cause and every source under it, outermost first, for the log.
+    pub fn chain(&self) -> String {
+        let mut out = self.to_string();
+        let mut next = std::error::Error::source(self);
+        while let Some(e) = next {
+            let text = e.to_string();
+            if !out.ends_with(&text) {
+                out.push_str(": ");
+                out.push_str(&text);
+            }
+            next = e.source();
+        }
+        out
     }
 }
 
@@ -68,13 +86,12 @@ impl From<Denied> for Error {
 
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
-        if let Some(constraint) = e.unique_violation() {
-            // Constraint names are `<table>_<columns>`; the last part names the field.
-            let field = constraint.rsplit('_').next().map(str::to_string);
+        if let Some(violated) = e.unique_violation() {
+            let c = crate::constraints::of(&violated);
             return Error::Conflict {
-                code: "conflict.duplicate",
-                message: "与已有记录重复".into(),
-                field,
+                code: c.code,
+                message: c.message.into(),
+                field: Some(c.field.into()),
             };
         }
         if e.foreign_key_violation() {
@@ -83,6 +100,6 @@ impl From<StoreError> for Error {
                 "该记录仍被其他记录引用，或引用的记录不存在",
             );
         }
-        Error::Internal(e.to_string())
+        Error::Internal(Box::new(e))
     }
 }

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cache;
 pub mod committees;
 pub mod concerns;
+pub mod constraints;
 pub mod crypto;
 pub mod demo;
 pub mod demo_activities;

@@ -59,9 +59,9 @@ pub fn describe(e: &Error) -> (String, String, serde_json::Value) {
             (code.to_string(), message.clone(), fields)
         }
         Error::TooMany { message, .. } => ("rate_limited".into(), message.clone(), json!([])),
-        Error::Internal(cause) => {
+        Error::Internal(_) => {
             let id = request_id();
-            tracing::error!(request_id = %id, "internal error: {cause}");
+            tracing::error!(request_id = %id, "{}", e.chain());
             (
                 "internal".into(),
                 format!("服务器内部错误，请联系管理员（请求编号 {id}）"),
