@@ -35,7 +35,7 @@ use crate::{State, UPLOAD_LIMIT};
 type PageResult = Result<Response, PageError>;
 
 pub fn routes() -> Routes {
-    Routes::new()
+    let routes = Routes::new()
         .route("/office/activities", get(organised))
         .route("/office/activities/new", get(new_form).post(create))
         .route("/office/activities/{id}", get(organiser_detail))
@@ -46,18 +46,41 @@ pub fn routes() -> Routes {
             "/office/activities/{id}/files",
             post(attach).layer(DefaultBodyLimit::max(UPLOAD_LIMIT + 256 * 1024)),
         )
-        .route("/office/activities/{id}/{step}", post(organiser_step))
         .route("/office/activity-kinds", get(kinds).post(add_kind))
         .route("/me/activities", get(mine))
         .route("/me/activities/{id}", get(member_detail))
-        .route("/me/activities/{id}/{step}", post(member_step))
         .route("/checkin/{id}", get(checkin_page).post(checkin))
         .route("/activities", get(public_list))
         .route("/activities/{id}", get(public_detail))
         .route("/activities/{id}/register", post(register))
         .route("/activities/{id}/files/{fid}", get(file))
         .route("/ical/public/{file}", get(public_ical))
-        .route("/ical/{file}", get(member_ical))
+        .route("/ical/{file}", get(member_ical));
+    let routes = crate::actions!(
+        routes,
+        "/office/activities",
+        organiser_step,
+        [
+            "publish",
+            "cancel",
+            "leave",
+            "record-leave",
+            "checkin",
+            "mark",
+            "participant",
+            "order",
+            "speech",
+            "close",
+            "followup",
+            "followup-done"
+        ]
+    );
+    crate::actions!(
+        routes,
+        "/me/activities",
+        member_step,
+        ["to-report", "to-proposal", "confirm", "leave", "note"]
+    )
 }
 
 fn base(state: &State) -> String {
@@ -456,14 +479,15 @@ fn on(f: &CsrfForm, k: &str) -> bool {
 /// Every step the organiser takes on the activity's page.
 async fn organiser_step(
     S(state): S<State>,
-    Path((id, step)): Path<(String, String)>,
+    Path(id): Path<String>,
+    step: &'static str,
     f: CsrfForm,
 ) -> PageResult {
     let id = id_of(&id)?;
     let g = f.auth.actor.grant::<OrganiseActivities>()?;
     let app = &state.app;
     let get = |k: &str| f.form.get(k).unwrap_or("");
-    let r: lianxin_service::Result<()> = match step.as_str() {
+    let r: lianxin_service::Result<()> = match step {
         "publish" => planning::publish(app, &g, id).await,
         "cancel" => planning::cancel(app, &g, id, get("reason")).await,
         "leave" => {
@@ -728,14 +752,15 @@ async fn member_detail(
 
 async fn member_step(
     S(state): S<State>,
-    Path((id, step)): Path<(String, String)>,
+    Path(id): Path<String>,
+    step: &'static str,
     f: CsrfForm,
 ) -> PageResult {
     let id = id_of(&id)?;
     let app = &state.app;
     let get = |k: &str| f.form.get(k).unwrap_or("");
     // The two drafting steps lead to the new draft.
-    match step.as_str() {
+    match step {
         "to-report" => {
             let g = f.auth.actor.grant::<DraftOpinionReports>()?;
             let r = closing::to_opinion_report(app, &g, id).await;
@@ -767,7 +792,7 @@ async fn member_step(
         _ => {}
     }
     let g = f.auth.actor.grant::<JoinActivities>()?;
-    let r = match step.as_str() {
+    let r = match step {
         "confirm" => attendance::respond(app, &g, id, attendance::Answer::Confirm).await,
         "leave" => {
             attendance::respond(

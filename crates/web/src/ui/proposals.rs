@@ -30,7 +30,7 @@ use crate::{State, UPLOAD_LIMIT};
 type PageResult = Result<Response, PageError>;
 
 pub fn routes() -> Routes {
-    Routes::new()
+    let routes = Routes::new()
         .route("/me/proposals", get(mine))
         .route("/me/proposals/new", get(new_form).post(create))
         .route("/me/proposals/{id}", get(member_detail))
@@ -40,7 +40,6 @@ pub fn routes() -> Routes {
         .route("/me/proposals/{id}/rate", post(rate))
         .route("/office/proposals", get(office_list))
         .route("/office/proposals/{id}", get(office_detail))
-        .route("/office/proposals/{id}/{step}", post(office_step))
         .route("/office/proposal-windows", get(windows).post(set_window))
         .route("/office/proposal-stats", get(stats))
         .route("/unit/proposals", get(unit_list))
@@ -49,10 +48,30 @@ pub fn routes() -> Routes {
             "/unit/proposals/{id}/answer",
             post(answer).layer(DefaultBodyLimit::max(UPLOAD_LIMIT + 256 * 1024)),
         )
-        .route("/unit/proposals/{id}/{step}", post(unit_step))
         .route("/proposals", get(public_list))
         .route("/proposals/{id}", get(public_detail))
-        .route("/proposals/{id}/answers/{aid}", get(attachment))
+        .route("/proposals/{id}/answers/{aid}", get(attachment));
+    let routes = crate::actions!(
+        routes,
+        "/office/proposals",
+        office_step,
+        [
+            "accept",
+            "not-accept",
+            "merge",
+            "assign",
+            "approve-extension",
+            "key",
+            "oversight",
+            "excellent"
+        ]
+    );
+    crate::actions!(
+        routes,
+        "/unit/proposals",
+        unit_step,
+        ["object", "extension", "co-opinion"]
+    )
 }
 
 #[derive(Template)]
@@ -565,14 +584,15 @@ fn assignment_of(f: &CsrfForm) -> Vec<(i64, &'static str)> {
 
 async fn office_step(
     S(state): S<State>,
-    Path((id, step)): Path<(String, String)>,
+    Path(id): Path<String>,
+    step: &'static str,
     f: CsrfForm,
 ) -> PageResult {
     let id = id_of(&id)?;
     let g = f.auth.actor.grant::<ManageProposals>()?;
     let app = &state.app;
     let get = |k: &str| f.form.get(k).unwrap_or("");
-    let r = match step.as_str() {
+    let r = match step {
         "accept" => {
             review::accept(
                 app,
@@ -620,14 +640,15 @@ async fn office_step(
 
 async fn unit_step(
     S(state): S<State>,
-    Path((id, step)): Path<(String, String)>,
+    Path(id): Path<String>,
+    step: &'static str,
     f: CsrfForm,
 ) -> PageResult {
     let id = id_of(&id)?;
     let g = f.auth.actor.grant::<HandleAssignments>()?;
     let app = &state.app;
     let get = |k: &str| f.form.get(k).unwrap_or("");
-    let r = match step.as_str() {
+    let r = match step {
         "object" => units::object(app, &g, id, get("reason")).await,
         "extension" => units::request_extension(app, &g, id, get("reason")).await,
         "co-opinion" => units::co_opinion(app, &g, id, get("body")).await,
