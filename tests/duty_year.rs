@@ -1261,3 +1261,34 @@ both_demo!(peers_grade_duty_reports_once_in_secret, |t| {
     assert_eq!(s.rows.len(), 2, "the two members with submitted reports");
     assert!(s.note.contains("已结束"));
 });
+
+// An action on a year names the year: a form without it (or with something that is not a
+// year) is refused and changes nothing — closing a year is never guessed.
+both_demo!(actions_on_a_year_need_the_year, |t| {
+    let office = t.signed_in("office").await;
+    for (page, action) in [
+        ("/office/scoring", "/office/scoring/close"),
+        ("/office/appraisal", "/office/appraisal/open"),
+        ("/office/duty-menu", "/office/duty-menu/publish"),
+    ] {
+        for year in [None, Some("去年"), Some("1999")] {
+            let fields: Vec<(&str, &str)> = year.map(|y| vec![("year", y)]).unwrap_or_default();
+            let r = t.post_form(&office, page, action, &fields).await;
+            assert_eq!(r.status(), 422, "{action} {year:?}");
+            assert_eq!(code(&r), "validation.invalid_year", "{action}");
+        }
+    }
+    let closed = {
+        let mut conn = t.db.acquire().await.unwrap();
+        int(
+            &mut conn.conn(),
+            "SELECT COUNT(*) FROM scoring_rules WHERE closed_at IS NOT NULL",
+            &[],
+        )
+        .await
+        .unwrap()
+    };
+    assert_eq!(closed, 0, "no year was closed");
+    let (_, html) = text(&office, &t, "/office/appraisal").await;
+    assert!(html.contains("data-stage=\"not_opened\""));
+});

@@ -30,7 +30,7 @@ pub fn routes() -> Routes {
 
 /// The year a form is about: its `year` field, checked like the query's.
 fn form_year(f: &CsrfForm) -> Result<i64, PageError> {
-    year_of(f.form.get("year").map(|y| format!("year={y}")))
+    super::archive::posted_year(f.form.get("year"))
 }
 
 /// A rate as shown: "62.5%", or a dash without votes.

@@ -87,6 +87,21 @@ pub(super) fn format_points(centi: i64) -> String {
     }
 }
 
+/// The year a form posts. Required: an action on a year (closing it, opening its appraisal,
+/// publishing its menu) never falls back to the current year when the field is missing or
+/// not a year — the caller gets 422 and nothing changes.
+pub(super) fn posted_year(v: Option<&str>) -> Result<i64, PageError> {
+    let this = i64::from(lianxin_service::opinions::bulletins::china(chrono::Utc::now()).year());
+    v.map(str::trim)
+        .and_then(|y| y.parse::<i64>().ok())
+        .filter(|y| (2000..=this + 1).contains(y))
+        .ok_or_else(|| {
+            PageError(lianxin_service::Error::Invalid(
+                lianxin_domain::Invalid::one("year", "invalid_year", "请选择有效的年度"),
+            ))
+        })
+}
+
 pub(super) fn year_of(q: Option<String>) -> Result<i64, PageError> {
     let q = pairs_of(q)?;
     let this = i64::from(lianxin_service::opinions::bulletins::china(chrono::Utc::now()).year());

@@ -44,9 +44,7 @@ pub fn routes() -> Routes {
 }
 
 /// The year a form is about: its `year` field, checked like the query's.
-fn form_year(v: Option<&str>) -> Result<i64, PageError> {
-    year_of(v.map(|y| format!("year={y}")))
-}
+use super::archive::posted_year as form_year;
 
 #[derive(Template)]
 #[template(path = "scoring.html")]
