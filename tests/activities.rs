@@ -583,6 +583,8 @@ both_demo!(
         assert!(loc.starts_with("/me/reports/"), "{loc}");
         let (_, draft) = text(&member, &t, &loc).await;
         assert!(draft.contains("老旧小区加装电梯协商议事会") && draft.contains("先行试点"));
+        let seen = t.assert_events_typed().await;
+        assert!(seen.contains("activity.spoke"), "{seen:?}");
     }
 );
 
@@ -950,6 +952,8 @@ both_demo!(policy_library_tracks_required_reading, |t| {
             .status(),
         403
     );
+    let seen = t.assert_events_typed().await;
+    assert!(seen.contains("policy.read"), "{seen:?}");
 });
 
 both_demo!(html_typed_anywhere_is_shown_as_text, |t| {

@@ -822,6 +822,9 @@ both_demo!(receptions_visits_and_services, |t| {
         .unwrap();
     assert_eq!(delivered["payload"]["people"], 12);
     assert!(delivered["payload"]["member_id"].as_i64().is_some());
+    let seen = t.assert_events_typed().await;
+    assert!(seen.contains("reception.held"), "{seen:?}");
+    assert!(seen.contains("service.delivered"), "{seen:?}");
 });
 
 both_demo!(concerns_become_an_opinion_report_draft, |t| {

@@ -311,3 +311,18 @@ both_demo!(rankings_agree_with_every_archive, |t| {
     let member = t.signed_in("member").await;
     assert_eq!(common::text(&member, &t, "/office/rankings").await.0, 403);
 });
+
+// The contract between the writers of events (JSON payloads) and the consumers (typed
+// variants), on what the demo writes; the flow tests check it on what they write.
+both_demo!(every_duty_event_the_demo_writes_reads_as_its_type, |t| {
+    let seen = t.assert_events_typed().await;
+    for k in [
+        "activity.attended",
+        "proposal.submitted",
+        "proposal.accepted",
+        "opinion.submitted",
+        "opinion.adopted",
+    ] {
+        assert!(seen.contains(k), "{k} in {seen:?}");
+    }
+});

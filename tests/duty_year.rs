@@ -526,6 +526,9 @@ both_demo!(
         let again = archive(g.clone()).await;
         assert_eq!(again.entries.len(), log_before);
         assert_eq!(again.score.unwrap().total_centi, a);
+        let seen = t.assert_events_typed().await;
+        assert!(seen.contains("self_report.confirmed"), "{seen:?}");
+        assert!(seen.contains("duty.corrected"), "{seen:?}");
     }
 );
 

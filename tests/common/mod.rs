@@ -508,3 +508,34 @@ impl TestApp {
             .clone()
     }
 }
+
+impl TestApp {
+    /// Every stored event of a kind a consumer acts on reads as its typed variant (never
+    /// `Other`): the contract between the writers' JSON and the consumers' types. Returns the
+    /// kinds seen.
+    pub async fn assert_events_typed(&self) -> std::collections::BTreeSet<String> {
+        use lianxin_domain::event::DomainEvent;
+        let events = {
+            let mut conn = self.db.acquire().await.expect("conn");
+            lianxin_store::journal::events_after(&mut conn.conn(), 0, 1_000_000)
+                .await
+                .expect("events")
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for e in &events {
+            let payload: Value = serde_json::from_str(&e.payload).expect("payload");
+            let typed = DomainEvent::read(&e.kind, &payload);
+            if typed != DomainEvent::Other {
+                seen.insert(e.kind.clone());
+            } else {
+                assert!(
+                    !DomainEvent::TYPED_KINDS.contains(&e.kind.as_str()),
+                    "{} does not read as its type: {}",
+                    e.kind,
+                    e.payload
+                );
+            }
+        }
+        seen
+    }
+}

@@ -121,6 +121,26 @@ pub enum DomainEvent {
 }
 
 impl DomainEvent {
+    /// Every kind read as a typed variant.
+    pub const TYPED_KINDS: [&'static str; 16] = [
+        "activity.attended",
+        "activity.spoke",
+        "reading.note_submitted",
+        "policy.read",
+        "concern.answered",
+        "reception.held",
+        "service.delivered",
+        "proposal.submitted",
+        "proposal.accepted",
+        "proposal.key",
+        "proposal.excellent",
+        "opinion.submitted",
+        "opinion.adopted",
+        "opinion.instructed",
+        "self_report.confirmed",
+        "duty.corrected",
+    ];
+
     /// The event stored as `kind` with `payload`.
     pub fn read(kind: &str, payload: &Value) -> DomainEvent {
         fn as_<T: serde::de::DeserializeOwned>(p: &Value, f: fn(T) -> DomainEvent) -> DomainEvent {
@@ -173,6 +193,17 @@ mod tests {
                 required: false
             })
         );
+    }
+
+    #[test]
+    fn every_typed_kind_is_read() {
+        // A kind listed but not matched in `read` would always be `Other`. This payload
+        // has every field of every variant (extra fields are ignored).
+        let full = json!({"member_id": 1, "kind": "x", "status": "present", "required": true,
+            "authors": [], "reverses": {"event_id": 1, "kind": "a", "role": "lead"}});
+        for k in DomainEvent::TYPED_KINDS {
+            assert_ne!(DomainEvent::read(k, &full), DomainEvent::Other, "{k}");
+        }
     }
 
     #[test]
