@@ -501,3 +501,34 @@ both_demo!(behind_https_cookies_are_secure_and_hsts_is_on, |t| {
         "{session}"
     );
 });
+
+// A typed body: a field of the wrong type is a 422 naming the field, never read as empty or
+// zero — and only for a caller who holds the route's permission (the rest get 403 first).
+both_demo!(a_wrong_type_names_its_field_after_the_permission, |t| {
+    let admin = t.token("admin").await;
+    let bad = json!({"username": "li", "display_name": "李", "role": "office",
+                     "password": "long-enough-1", "member_id": "十四"});
+    let (s, v) = t.post(&admin, "/api/v1/users", &bad).await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(v["error"]["fields"][0]["field"], "member_id");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("member_id"),
+        "{v}"
+    );
+    let office = t.token("office").await;
+    let (s, _) = t.post(&office, "/api/v1/users", &bad).await;
+    assert_eq!(s, 403, "no permission: refused before the input is read");
+    let member = t.token("member").await;
+    let (s, v) = t
+        .post(
+            &member,
+            "/api/v1/activities/1/checkins",
+            &json!({"member_id": [1]}),
+        )
+        .await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(v["error"]["fields"][0]["field"], "member_id");
+});

@@ -16,9 +16,9 @@ use lianxin_service::records::{Page, parse_query};
 use lianxin_service::{Error, auth, events, records, roster};
 use serde_json::{Value, json};
 
-use crate::body::{JsonObject, Upload};
+use crate::body::{JsonBody, JsonObject, Upload};
 use crate::error::ApiError;
-use crate::session::{ApiAuth, ClientIp, session_cookie};
+use crate::session::{ApiAuth, ApiGrant, ClientIp, session_cookie};
 use crate::{State, UPLOAD_LIMIT};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -111,18 +111,21 @@ fn page_json(p: &Page) -> Response {
     res
 }
 
+/// `POST /api/v1/session`.
+#[derive(serde::Deserialize)]
+struct Credentials {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
 async fn login(
     S(state): S<State>,
     ClientIp(ip): ClientIp,
-    JsonObject(body): JsonObject,
+    JsonBody(c): JsonBody<Credentials>,
 ) -> ApiResult<Response> {
-    let field = |k: &str| {
-        body.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
-    let s = auth::login(&state.app, &field("username"), &field("password"), &ip).await?;
+    let s = auth::login(&state.app, &c.username, &c.password, &ip).await?;
     let mut res = Json(json!({
         "token": s.token,
         "csrf_token": s.csrf,
@@ -356,20 +359,33 @@ async fn users(S(state): S<State>, ApiAuth(a): ApiAuth) -> ApiResult<Json<Value>
     Ok(Json(json!({"items": items, "total": items.len()})))
 }
 
+/// `POST /api/v1/users`: the service checks each field and answers in Chinese.
+#[derive(serde::Deserialize)]
+struct NewUser {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+    member_id: Option<i64>,
+    handling_unit_id: Option<i64>,
+}
+
 async fn create_user(
     S(state): S<State>,
-    ApiAuth(a): ApiAuth,
-    JsonObject(body): JsonObject,
+    ApiGrant(g): ApiGrant<ManageUsers>,
+    JsonBody(u): JsonBody<NewUser>,
 ) -> ApiResult<Response> {
-    let g = a.actor.grant::<ManageUsers>()?;
-    let s = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or("");
     let input = auth::UserInput {
-        username: s("username"),
-        display_name: s("display_name"),
-        role: s("role"),
-        password: s("password"),
-        member_id: body.get("member_id").and_then(Value::as_i64),
-        handling_unit_id: body.get("handling_unit_id").and_then(Value::as_i64),
+        username: &u.username,
+        display_name: &u.display_name,
+        role: &u.role,
+        password: &u.password,
+        member_id: u.member_id,
+        handling_unit_id: u.handling_unit_id,
     };
     let id = auth::add_user(&state.app, &g, &input, false).await?;
     Ok((
@@ -414,18 +430,26 @@ async fn audit(S(state): S<State>, ApiAuth(a): ApiAuth) -> ApiResult<Json<Value>
 
 /// Check in to an activity: `{"code": …}` with the code from the screen checks the caller in;
 /// `{"member_id": …}` checks someone else in, which only the activity's organiser may.
+/// `POST /api/v1/activities/{id}/checkins`.
+#[derive(serde::Deserialize)]
+struct CheckInBody {
+    #[serde(default)]
+    code: String,
+    member_id: Option<i64>,
+}
+
 async fn check_in(
     S(state): S<State>,
     ApiAuth(a): ApiAuth,
     Path(id): Path<String>,
-    JsonObject(body): JsonObject,
+    JsonBody(body): JsonBody<CheckInBody>,
 ) -> ApiResult<Json<Value>> {
     use lianxin_domain::access::{JoinActivities, OrganiseActivities};
     use lianxin_service::activities::attendance::{self, CheckedIn};
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError(lianxin_service::activities::not_found()))?;
-    let someone = body.get("member_id").and_then(Value::as_i64);
+    let someone = body.member_id;
     let r = match someone {
         Some(m) if Some(m) != a.actor.member_id => {
             let g = a.actor.grant::<OrganiseActivities>()?;
@@ -433,8 +457,7 @@ async fn check_in(
         }
         _ => {
             let g = a.actor.grant::<JoinActivities>()?;
-            let code = body.get("code").and_then(Value::as_str).unwrap_or("");
-            attendance::check_in_by_code(&state.app, &g, id, code).await?
+            attendance::check_in_by_code(&state.app, &g, id, &body.code).await?
         }
     };
     Ok(Json(match r {

@@ -65,6 +65,28 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
     }
 }
 
+/// A JSON object read into a typed struct: a field of the wrong type or a missing one is a
+/// 422 naming the field (never read as zero or empty). Take it after the route's permission
+/// (`ApiGrant<P>`), so a caller without the right never learns what the input should be.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = Response;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
+        let JsonObject(m) = JsonObject::from_request(req, state).await?;
+        serde_path_to_error::deserialize(Value::Object(m))
+            .map(JsonBody)
+            .map_err(|e| {
+                let field = e.path().to_string();
+                let message = format!("字段 {field} 的值无效：{}", e.inner());
+                crate::error::ApiError(lianxin_service::Error::Invalid(
+                    lianxin_domain::Invalid::one(&field, "invalid", &message),
+                ))
+                .into_response()
+            })
+    }
+}
+
 /// A form body (`application/x-www-form-urlencoded`) as ordered pairs, repeats kept.
 pub struct FormPairs(pub Vec<(String, String)>);
 

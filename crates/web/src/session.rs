@@ -82,6 +82,22 @@ fn is_write(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
+/// An API caller holding permission `P`, checked before anything reads the body: a handler
+/// that takes `ApiGrant<P>` ahead of its typed body (`JsonBody<T>`) refuses a caller without
+/// the right (403) before their input is looked at.
+pub struct ApiGrant<P: Permission>(pub Granted<P>);
+
+impl<P: Permission + Send + Sync> FromRequestParts<State> for ApiGrant<P> {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &State) -> Result<Self, Response> {
+        let ApiAuth(auth) = ApiAuth::from_request_parts(parts, state).await?;
+        auth.actor
+            .grant::<P>()
+            .map(ApiGrant)
+            .map_err(|d| ApiError(d.into()).into_response())
+    }
+}
+
 /// An API caller with a live session; writes through the cookie need `X-CSRF-Token`.
 pub struct ApiAuth(pub Auth);
 
