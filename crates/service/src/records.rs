@@ -239,11 +239,16 @@ pub async fn get(
     res: &'static Resource,
     id: i64,
 ) -> Result<Item> {
+    staff_item(app, g.actor(), res, id).await
+}
+
+/// A record as staff see it, in the actor's committee (another committee's is not found).
+async fn staff_item(app: &App, actor: &Actor, res: &'static Resource, id: i64) -> Result<Item> {
     let mut conn = app.db.acquire().await?;
     item(
         &mut conn.conn(),
         res,
-        scope_of(res, g.actor()),
+        scope_of(res, actor),
         id,
         Audience::Staff,
     )
@@ -560,8 +565,6 @@ pub async fn photo(
         .ok_or_else(|| Error::not_found("photo.not_found", "该委员没有照片"))
 }
 
-/// Create (`id` None) or update any organisation record, with the permission its kind needs:
-/// committees need `ManageCommittees`, everything else `ManageOrganisation`.
 /// Refuse a caller who may not write `res` — or, for an existing record, one not in their
 /// committee (404) — before their input is looked at: an answer about the input would tell
 /// them what exists.
@@ -578,19 +581,13 @@ pub async fn check_writable(
     }
     let g = actor.grant::<ManageOrganisation>()?;
     if let Some(id) = id {
-        let mut conn = app.db.acquire().await?;
-        item(
-            &mut conn.conn(),
-            res,
-            scope_of(res, g.actor()),
-            id,
-            Audience::Staff,
-        )
-        .await?;
+        staff_item(app, g.actor(), res, id).await?;
     }
     Ok(())
 }
 
+/// Create (`id` None) or update any organisation record, with the permission its kind needs:
+/// committees need `ManageCommittees`, everything else `ManageOrganisation`.
 pub async fn save(
     app: &App,
     actor: &Actor,
