@@ -6,6 +6,16 @@ use chrono::{Duration, Utc};
 use lianxin_service::crypto::sha256_hex;
 use serde_json::{Value, json};
 
+/// `POST /api/v1/session` with this body, as an API client would.
+async fn session_attempt(t: &common::TestApp, body: Value) -> reqwest::Response {
+    t.api
+        .post(t.url("/api/v1/session"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
 both_demo!(login_gives_a_token_that_works_and_logout_ends_it, |t| {
     let token = t.token("office").await;
     let (s, me) = t.get(&token, "/api/v1/me").await;
@@ -26,47 +36,31 @@ both_demo!(login_gives_a_token_that_works_and_logout_ends_it, |t| {
 });
 
 both_demo!(wrong_password_is_refused_in_chinese, |t| {
-    let r = t
-        .api
-        .post(t.url("/api/v1/session"))
-        .json(&json!({"username": "office", "password": "nope-nope"}))
-        .send()
-        .await
-        .unwrap();
+    let r = session_attempt(&t, json!({"username": "office", "password": "nope-nope"})).await;
     assert_eq!(r.status(), 401);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "auth.invalid_credentials");
     assert_eq!(v["error"]["message"], "用户名或密码错误");
     // An unknown user gets exactly the same answer.
-    let r = t
-        .api
-        .post(t.url("/api/v1/session"))
-        .json(&json!({"username": "ghost", "password": "nope-nope"}))
-        .send()
-        .await
-        .unwrap();
+    let r = session_attempt(&t, json!({"username": "ghost", "password": "nope-nope"})).await;
     assert_eq!(r.status(), 401);
 });
 
 both_demo!(five_failures_lock_the_account_for_a_while, |t| {
     for _ in 0..5 {
-        let r = t
-            .api
-            .post(t.url("/api/v1/session"))
-            .json(&json!({"username": "member", "password": "wrong-password"}))
-            .send()
-            .await
-            .unwrap();
+        let r = session_attempt(
+            &t,
+            json!({"username": "member", "password": "wrong-password"}),
+        )
+        .await;
         assert_eq!(r.status(), 401);
     }
     // Even the right password is refused now, with a Chinese message and Retry-After.
-    let r = t
-        .api
-        .post(t.url("/api/v1/session"))
-        .json(&json!({"username": "member", "password": "lianxin-demo"}))
-        .send()
-        .await
-        .unwrap();
+    let r = session_attempt(
+        &t,
+        json!({"username": "member", "password": "lianxin-demo"}),
+    )
+    .await;
     assert_eq!(r.status(), 429);
     let retry: u64 = r.headers()["retry-after"]
         .to_str()
@@ -285,13 +279,7 @@ both_demo!(accounts_are_unique_and_passwords_checked, |t| {
     let (s, _) = t.post(&admin, "/api/v1/users", &json!({"username": "li", "display_name": "李", "role": "king", "password": "long-enough-1"})).await;
     assert_eq!(s, 422);
     // The new account signs in, and its password hash is Argon2id.
-    let r = t
-        .api
-        .post(t.url("/api/v1/session"))
-        .json(&json!({"username": "zhou", "password": "long-enough-1"}))
-        .send()
-        .await
-        .unwrap();
+    let r = session_attempt(&t, json!({"username": "zhou", "password": "long-enough-1"})).await;
     assert_eq!(r.status(), 200);
     let row = lianxin_store::accounts::user_by_username(
         &mut t.db.acquire().await.unwrap().conn(),
@@ -346,13 +334,11 @@ both_demo!(fifty_parallel_guesses_get_five_tries, |t| {
     let refused = statuses.iter().filter(|s| **s == 429).count();
     assert_eq!(evaluated + refused, 50, "{statuses:?}");
     assert!(evaluated <= 5, "{evaluated} guesses were checked");
-    let r = t
-        .api
-        .post(t.url("/api/v1/session"))
-        .json(&json!({"username": "member", "password": "lianxin-demo"}))
-        .send()
-        .await
-        .unwrap();
+    let r = session_attempt(
+        &t,
+        json!({"username": "member", "password": "lianxin-demo"}),
+    )
+    .await;
     assert_eq!(r.status(), 429);
     assert!(r.headers().contains_key("retry-after"));
 });
