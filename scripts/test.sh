@@ -22,6 +22,8 @@ need psql || apt_install postgresql-client
 need chromium || apt_install chromium
 need node || apt_install nodejs npm
 need pdftotext || apt_install poppler-utils
+# schemathesis checks the API against its OpenAPI document (scripts/schemathesis.sh).
+need st || pip install --quiet --root-user-action=ignore schemathesis==4.32.5 >/dev/null
 # The bulletin and report PDFs are typeset with Noto CJK.
 [ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || [ -n "${LIANXIN_FONT_DIR:-}" ] || apt_install fonts-noto-cjk
 
@@ -44,6 +46,22 @@ echo "== browser tests on SQLite ==" | tee -a "$LOG"
 echo "== browser tests on PostgreSQL ==" | tee -a "$LOG"
 psql "$LIANXIN_TEST_POSTGRES_URL" -qc "CREATE DATABASE lianxin_e2e" >/dev/null || status=1
 (cd e2e && E2E_DATABASE_URL="$PG_BASE/lianxin_e2e" LIANXIN_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64) npm test --silent) 2>&1 | tee -a "$LOG" || status=1
+
+# The API against its own OpenAPI document, on both databases: every operation, every check.
+for backend in sqlite postgres; do
+  echo "== schemathesis on $backend ==" | tee -a "$LOG"
+  if [ "$backend" = postgres ]; then
+    psql "$LIANXIN_TEST_POSTGRES_URL" -qc "CREATE DATABASE lianxin_e2e_st" >/dev/null || status=1
+    export ST_DATABASE_URL="$PG_BASE/lianxin_e2e_st"
+    export LIANXIN_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64)
+  fi
+  if scripts/schemathesis.sh "${CARGO_TARGET_DIR:-target}/debug/lianxin" 100 2>&1 | tee -a "$LOG"; then
+    echo "# pass 1" >>"$LOG"
+  else
+    echo "# fail 1" >>"$LOG"; status=1
+  fi
+done
+unset ST_DATABASE_URL LIANXIN_ENCRYPTION_KEY
 
 read -r passed failed < <(python3 - "$LOG" <<'PY'
 import re, sys

@@ -132,7 +132,9 @@ both_demo!(references_must_exist_in_the_same_committee, |t| {
             &json!({"name": "无界别", "sector_id": 999999, "status": "active"}),
         )
         .await;
-    assert_eq!(s, 422);
+    // Well formed, but it names a record that is not there: a conflict with what is stored.
+    assert_eq!(s, 409, "{v}");
+    assert_eq!(v["error"]["code"], "validation.invalid_ref");
     assert_eq!(v["error"]["fields"][0]["field"], "sector_id");
     assert!(v["error"]["message"].as_str().unwrap().contains("界别"));
 });

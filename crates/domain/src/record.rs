@@ -50,8 +50,13 @@ pub enum Mode {
 /// Parse a JSON object. Unknown fields are refused so that a typo does not silently drop data.
 pub fn from_json(res: &Resource, body: &Map<String, Json>, mode: Mode) -> Result<Record, Invalid> {
     let mut errors = Invalid::default();
-    for key in body.keys() {
-        if res.field(key).is_none() && key != "id" {
+    for (key, v) in body {
+        if key == "id" {
+            // A client may send back the id it read; it is ignored, but must be an id.
+            if v.as_i64().is_none_or(|n| n < 1) {
+                errors.push("id", "wrong_type", "编号应为正整数");
+            }
+        } else if res.field(key).is_none() {
             errors.push(key, "unknown_field", format!("未知字段：{key}"));
         }
     }

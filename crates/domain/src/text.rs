@@ -11,6 +11,18 @@ pub fn parse_text(
     max_chars: usize,
     required: bool,
 ) -> Result<Option<String>, Invalid> {
+    // Tabs and newlines are fine in long text; other control characters only break exports.
+    // Checked before trimming, so the rule is the same wherever in the text they stand.
+    if raw
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(Invalid::one(
+            field,
+            "control_char",
+            format!("{label}含有不可见的控制字符"),
+        ));
+    }
     let value = raw.trim();
     if value.is_empty() {
         return if required {
@@ -25,17 +37,6 @@ pub fn parse_text(
             field,
             "too_long",
             format!("{label}不能超过{max_chars}个字（现为{count}个字）"),
-        ));
-    }
-    // Tabs and newlines are fine in long text; other control characters only break exports.
-    if value
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
-        return Err(Invalid::one(
-            field,
-            "control_char",
-            format!("{label}含有不可见的控制字符"),
         ));
     }
     Ok(Some(value.to_string()))

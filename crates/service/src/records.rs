@@ -18,6 +18,10 @@ use crate::present::{Audience, Item, load_titles, present};
 use crate::{App, Error, Result, now};
 
 pub const MAX_PER_PAGE: i64 = 100;
+/// A text filter longer than any stored value of its field can only miss.
+pub const MAX_FILTER_CHARS: usize = 200;
+/// No list has this many pages; the bound keeps `(page - 1) * per_page` far from overflow.
+pub const MAX_PAGE: i64 = 100_000;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Page {
@@ -62,8 +66,12 @@ pub fn parse_query(
         }
         match k.as_str() {
             "page" => match v.parse::<i64>() {
-                Ok(n) if n >= 1 => q.page = n,
-                _ => errors.push("page", "invalid_page", "页码应为正整数"),
+                Ok(n) if (1..=MAX_PAGE).contains(&n) => q.page = n,
+                _ => errors.push(
+                    "page",
+                    "invalid_page",
+                    format!("页码应为1到{MAX_PAGE}之间的整数"),
+                ),
             },
             "per_page" => match v.parse::<i64>() {
                 Ok(n) if (1..=MAX_PER_PAGE).contains(&n) => q.per_page = n,
@@ -98,11 +106,16 @@ pub fn parse_query(
 
 fn filter_for(f: &'static Field, v: &str) -> std::result::Result<Filter, Invalid> {
     let bad = || Invalid::one(f.name, "invalid_filter", format!("{}筛选值无效", f.label));
+    let int = |min: i64, max: i64| {
+        v.parse::<i64>()
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+            .ok_or_else(bad)
+    };
     Ok(match f.kind {
-        Kind::Ref(_) | Kind::Int { .. } => {
-            Filter::Eq(f.name, Param::Int(v.parse().map_err(|_| bad())?))
-        }
-        Kind::RefMany { .. } => Filter::Has(f, v.parse().map_err(|_| bad())?),
+        Kind::Ref(_) => Filter::Eq(f.name, Param::Int(int(1, i64::MAX)?)),
+        Kind::Int { min, max } => Filter::Eq(f.name, Param::Int(int(min, max)?)),
+        Kind::RefMany { .. } => Filter::Has(f, int(1, i64::MAX)?),
         Kind::Bool => Filter::Eq(
             f.name,
             Param::Bool(match v {
@@ -119,6 +132,7 @@ fn filter_for(f: &'static Field, v: &str) -> std::result::Result<Filter, Invalid
                 .ok_or_else(bad)?;
             Filter::Eq(f.name, Param::Text(code.to_string()))
         }
+        _ if v.chars().count() > MAX_FILTER_CHARS => return Err(bad()),
         _ => Filter::Eq(f.name, Param::Text(v.to_string())),
     })
 }

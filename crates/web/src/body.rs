@@ -129,9 +129,11 @@ impl<S: Send + Sync> FromRequest<S> for Upload {
     type Rejection = Response;
     async fn from_request(req: Request, _: &S) -> Result<Self, Response> {
         let bytes = bytes_of(req, "上传文件超过 10 MB 上限").await?;
+        // No file at all is a malformed request (400); a file that is wrong is the
+        // handler's 422 with its reasons.
         if bytes.is_empty() {
             return Err(edge(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                StatusCode::BAD_REQUEST,
                 "upload.empty",
                 "上传的文件是空的",
             ));
@@ -148,5 +150,32 @@ impl<T: IntoResponse> WithStatus for T {
         let mut r = self.into_response();
         *r.status_mut() = status;
         r
+    }
+}
+
+/// A query string read into a typed struct: a value of the wrong type is a 422 naming the
+/// parameter (never read as a default). Unknown parameters are ignored, as links carry them.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<S>
+    for ApiQuery<T>
+{
+    type Rejection = Response;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Response> {
+        let raw = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(raw.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|e| {
+                let field = e.path().to_string();
+                let message = format!("参数 {field} 的值无效：{}", e.inner());
+                crate::error::ApiError(lianxin_service::Error::Invalid(
+                    lianxin_domain::Invalid::one(&field, "invalid", &message),
+                ))
+                .into_response()
+            })
     }
 }

@@ -8,6 +8,8 @@ use axum::response::{IntoResponse, Response};
 use lianxin_service::Error;
 use serde_json::json;
 
+use crate::api::{ErrorBody, ErrorDetail};
+
 #[derive(Debug)]
 pub struct ApiError(pub Error);
 
@@ -88,14 +90,32 @@ fn retry_after(e: &Error, res: &mut Response) {
     }
 }
 
+/// The API's status for an error. A refused input that names only records which do not
+/// exist (a dangling `sector_id`) is well formed and conflicts with what is stored: 409, as
+/// for a duplicate. 422 stays for input that is wrong whatever the database holds.
+pub fn api_status_of(e: &Error) -> StatusCode {
+    match e {
+        Error::Invalid(inv)
+            if !inv.0.is_empty() && inv.0.iter().all(|f| f.code == "invalid_ref") =>
+        {
+            StatusCode::CONFLICT
+        }
+        _ => status_of(e),
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = status_of(&self.0);
+        let status = api_status_of(&self.0);
         let (code, message, fields) = describe(&self.0);
-        let mut body = json!({"error": {"code": code, "message": message}});
-        if fields.as_array().is_some_and(|a| !a.is_empty()) {
-            body["error"]["fields"] = fields;
-        }
+        let fields = serde_json::from_value(fields).unwrap_or_default();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code,
+                message,
+                fields,
+            },
+        };
         let mut res = (status, Json(body)).into_response();
         retry_after(&self.0, &mut res);
         res
@@ -104,11 +124,14 @@ impl IntoResponse for ApiError {
 
 /// An API error made at the edge itself (bad body, wrong content type …).
 pub fn edge(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        Json(json!({"error": {"code": code, "message": message}})),
-    )
-        .into_response()
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: code.into(),
+            message: message.into(),
+            fields: vec![],
+        },
+    };
+    (status, Json(body)).into_response()
 }
 
 /// A page error: the same information as a Chinese page.
