@@ -999,3 +999,108 @@ both_demo!(
         assert_eq!(submitted, 41);
     }
 );
+
+/// The stable code a refused page step carries beside its Chinese message.
+fn error_code(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("x-lianxin-error")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+// Page forms are read into typed structs: a value of the wrong type is refused with the
+// field named, never read as a default (an id that is not a number used to become "none"
+// or 0); a caller without the right is refused before the form is looked at; and a refused
+// form changes nothing.
+both_demo!(page_forms_refuse_wrong_types_after_the_permission, |t| {
+    let cat = t.category("城乡建设").await.to_string();
+    let mut f = basic(&cat, "滨江街道");
+    f.push(("origin", "studio=1"));
+    let code = TestApp::code_of(&t.raise(&f, vec![]).await);
+    let row = t.concern(&code).await;
+    let office = t.signed_in("office").await;
+    let page = format!("/office/concerns/{}", row.id);
+    let close = format!("/office/concerns/{}/close", row.id);
+    // Reading the events signs in (a `user.logged_in` event): count the concern's own.
+    let concern_events = |all: Vec<Value>| {
+        all.into_iter()
+            .filter(|e| e["subject_type"] == "concern")
+            .count()
+    };
+    let before = concern_events(t.events(500).await);
+
+    for (fields, field) in [
+        (
+            vec![("reason", "referred"), ("unit_id", "第三个")],
+            "unit_id",
+        ),
+        (
+            vec![("reason", "duplicate"), ("duplicate_of", "1x")],
+            "duplicate_of",
+        ),
+        (vec![("reason", "gone_fishing")], "reason"),
+    ] {
+        let r = t.post_form(&office, &page, &close, &fields).await;
+        assert_eq!(r.status(), 422, "{fields:?}");
+        assert_eq!(error_code(&r), "validation.invalid", "{fields:?}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(&format!("「{field}」")), "{field}: {body}");
+    }
+    let r = t
+        .post_form(
+            &office,
+            &page,
+            &format!("/office/concerns/{}/reroute", row.id),
+            &[("target", "studio:abc")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(t.concern(&code).await.status, row.status, "nothing changed");
+    assert_eq!(
+        concern_events(t.events(500).await),
+        before,
+        "no event written"
+    );
+
+    // The member's reply: a visibility that is not one of the three is refused, not
+    // published as the default.
+    let member = t.signed_in("member").await;
+    let r = t
+        .post_form(
+            &member,
+            "/me/concerns",
+            &format!("/me/concerns/{}/reply", row.id),
+            &[("body", "我们已经联系了物业"), ("how", "shout")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(t.concern(&code).await.status, row.status);
+
+    // Permission first: a member may not close concerns, whatever the form holds.
+    let r = t
+        .post_form(
+            &member,
+            "/me/concerns",
+            &close,
+            &[("reason", "referred"), ("unit_id", "第三个")],
+        )
+        .await;
+    assert_eq!(r.status(), 403);
+
+    // A well-typed form still goes through.
+    let r = t
+        .post_form(
+            &office,
+            &page,
+            &close,
+            &[
+                ("reason", "duplicate"),
+                ("duplicate_of", "1"),
+                ("unit_id", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(t.concern(&code).await.duplicate_of, Some(1));
+});

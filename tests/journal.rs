@@ -80,7 +80,10 @@ both_demo!(a_failed_change_leaves_no_event_or_audit, |t| {
             &json!({"name": "无效", "sector_id": 999999, "status": "active"}),
         )
         .await;
-    assert_eq!(s, 409, "a sector that does not exist conflicts with what is stored");
+    assert_eq!(
+        s, 409,
+        "a sector that does not exist conflicts with what is stored"
+    );
     let (s, _) = t
         .post(
             &office,

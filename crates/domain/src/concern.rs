@@ -98,6 +98,8 @@ impl CloseReason {
     }
 }
 
+crate::deserialize_by_parse!(CloseReason, "a close reason");
+
 /// What can happen to a concern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -288,6 +290,22 @@ pub enum Target {
     Member(i64),
     SpecialCommittee(i64),
 }
+
+impl Target {
+    /// `studio:3`, `member:12` or `special_committee:2`, as the re-routing form names it.
+    pub fn parse(s: &str) -> Option<Target> {
+        let (kind, id) = s.split_once(':')?;
+        let id = id.parse().ok().filter(|n: &i64| *n > 0)?;
+        match kind {
+            "studio" => Some(Target::Studio(id)),
+            "member" => Some(Target::Member(id)),
+            "special_committee" => Some(Target::SpecialCommittee(id)),
+            _ => None,
+        }
+    }
+}
+
+crate::deserialize_by_parse!(Target, "a routing target");
 
 /// A routing rule (like FixMyStreet's body × category): the criteria that are set must all
 /// match; the most specific matching rule wins; a rule with no criteria is the default.

@@ -27,3 +27,18 @@ pub mod sectors;
 pub mod text;
 
 pub use error::{FieldError, Invalid};
+
+/// Read a type from a form's or query's text through its own `parse`, so a value the domain
+/// does not know is refused at the edge rather than read as some default.
+#[macro_export]
+macro_rules! deserialize_by_parse {
+    ($t:ty, $what:literal) => {
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <String as serde::Deserialize>::deserialize(d)?;
+                <$t>::parse(&s)
+                    .ok_or_else(|| serde::de::Error::custom(format!("not {}: {s}", $what)))
+            }
+        }
+    };
+}

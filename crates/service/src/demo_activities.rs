@@ -192,7 +192,7 @@ pub async fn load(app: &App, cid: i64, members: &[i64], member: i64) -> Result<(
         pids.push(consultation::add_participant(app, &g, id, &p).await?);
     }
     for (pid, (_, _, _, _, position, summary)) in pids.iter().zip(&people) {
-        consultation::record_speech(app, &g, id, *pid, position, summary).await?;
+        consultation::record_speech(app, &g, id, Some(*pid), position, summary).await?;
     }
     let closing = ClosingInput {
         attendee_count: "",

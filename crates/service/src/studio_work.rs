@@ -266,7 +266,7 @@ pub async fn visit_to_concern(
     app: &App,
     g: &Granted<RecordReception>,
     visit_id: i64,
-    category_id: i64,
+    category_id: Option<i64>,
     area: &str,
 ) -> Result<String> {
     let actor = g.actor();
@@ -289,7 +289,7 @@ pub async fn visit_to_concern(
     let s = Submission {
         title: visit.topic.clone(),
         detail: visit.summary.clone(),
-        category_id: Some(category_id),
+        category_id,
         area: area.to_string(),
         name: visit.visitor.clone().unwrap_or_default(),
         ..Submission::default()

@@ -87,7 +87,10 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for JsonBody
     }
 }
 
-/// A form body (`application/x-www-form-urlencoded`) as ordered pairs, repeats kept.
+/// A form body (`application/x-www-form-urlencoded`) as ordered pairs, repeats kept: for
+/// forms whose fields are data (the organisation records' forms, driven by their tables).
+#[derive(serde::Deserialize)]
+#[serde(transparent)]
 pub struct FormPairs(pub Vec<(String, String)>);
 
 impl FormPairs {

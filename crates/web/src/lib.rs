@@ -5,6 +5,7 @@
 pub mod api;
 pub mod body;
 pub mod error;
+pub mod form;
 pub mod open311;
 pub mod openapi;
 pub mod routes;

@@ -93,21 +93,3 @@ impl Routes {
         self.router
     }
 }
-
-/// One route per action on an object — `POST {prefix}/{id}/{action}` for each action —
-/// each handled by `handler(state, id, action, form)`. A path that names no action is not
-/// routed at all (404), and the route table lists every action on its own, so the
-/// permission matrix has a row for each.
-#[macro_export]
-macro_rules! actions {
-    ($routes:expr, $prefix:literal, $handler:path, [$($action:literal),+ $(,)?]) => {
-        $routes $(.route(
-            concat!($prefix, "/{id}/", $action),
-            $crate::routes::post(
-                |s: axum::extract::State<$crate::State>,
-                 p: axum::extract::Path<String>,
-                 f: $crate::session::CsrfForm| $handler(s, p, $action, f),
-            ),
-        ))+
-    };
-}

@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use lianxin_domain::access::{Actor, Granted, Permission};
 
 use crate::State;
-use crate::body::FormPairs;
 use crate::error::{ApiError, PageError, edge};
 
 pub const COOKIE: &str = "lianxin_session";
@@ -151,25 +150,7 @@ impl FromRequestParts<State> for PageAuth {
     }
 }
 
-/// A form posted by a signed-in person from one of our pages (the `_csrf` field matches).
-pub struct CsrfForm {
-    pub auth: Auth,
-    pub form: FormPairs,
-}
-
-impl FromRequest<State> for CsrfForm {
-    type Rejection = Response;
-    async fn from_request(req: Request, state: &State) -> Result<Self, Response> {
-        let (mut parts, body) = req.into_parts();
-        let PageAuth(auth) = PageAuth::from_request_parts(&mut parts, state).await?;
-        let form = FormPairs::from_request(Request::from_parts(parts, body), state).await?;
-        if !constant_eq(form.get("_csrf").unwrap_or(""), &auth.csrf) {
-            return Err(PageError(lianxin_service::Error::Forbidden("csrf")).into_response());
-        }
-        Ok(CsrfForm { auth, form })
-    }
-}
-
+pub use crate::form::CsrfForm;
 pub use lianxin_service::crypto::constant_eq;
 
 /// The client's address, for login throttling.
@@ -222,6 +203,10 @@ pub struct CsrfMultipart<P: Permission> {
 }
 
 impl<P: Permission> CsrfMultipart<P> {
+    /// The text fields read into `T`, as a page form is (`crate::form::typed`).
+    pub fn typed<T: serde::de::DeserializeOwned>(&self) -> Result<T, PageError> {
+        crate::form::typed(&self.fields).map_err(|inv| PageError(inv.into()))
+    }
     /// A text field's value; "" when it was not sent.
     pub fn field(&self, name: &str) -> &str {
         self.fields

@@ -134,7 +134,7 @@ async fn for_leave(
     tx: &mut Tx,
     actor: &Actor,
     id: i64,
-    member_id: i64,
+    member_id: Option<i64>,
 ) -> Result<(ActivityRow, KindRow, InvitationRow)> {
     let a = load(tx, actor.committee_id, id).await?;
     let k = kind_of(tx, &a).await?;
@@ -142,6 +142,7 @@ async fn for_leave(
     if status_of(&a) != Status::Published {
         return Err(Error::conflict("activity.closed", "活动已结束，考勤已确定"));
     }
+    let member_id = super::chosen(member_id, "member_id", "委员")?;
     let inv = invitation_of(tx, a.id, member_id).await?;
     Ok((a, k, inv))
 }
@@ -151,7 +152,7 @@ pub async fn decide_leave(
     app: &App,
     g: &Granted<OrganiseActivities>,
     id: i64,
-    member_id: i64,
+    member_id: Option<i64>,
     approve: bool,
     note: &str,
 ) -> Result<()> {
@@ -224,7 +225,7 @@ pub async fn record_leave(
     app: &App,
     g: &Granted<OrganiseActivities>,
     id: i64,
-    member_id: i64,
+    member_id: Option<i64>,
     reason: &str,
 ) -> Result<()> {
     let actor = g.actor();
@@ -309,13 +310,14 @@ pub async fn check_in_by_hand(
     app: &App,
     g: &Granted<OrganiseActivities>,
     id: i64,
-    member_id: i64,
+    member_id: Option<i64>,
 ) -> Result<CheckedIn> {
     let actor = g.actor();
     let (a, k) = open_activity(app, actor.committee_id, id).await?;
     if !is_organiser(actor, &a) {
         return Err(not_found());
     }
+    let member_id = super::chosen(member_id, "member_id", "委员")?;
     let mut conn = app.db.acquire().await?;
     if store::invitation(&mut conn.conn(), a.id, member_id)
         .await?
@@ -372,7 +374,7 @@ pub async fn mark(
     app: &App,
     g: &Granted<OrganiseActivities>,
     id: i64,
-    member_id: i64,
+    member_id: Option<i64>,
     late: bool,
     left_early: bool,
 ) -> Result<()> {
@@ -383,6 +385,7 @@ pub async fn mark(
         return Err(Error::conflict("activity.closed", "活动已结束，考勤已确定"));
     }
     let k = kind_of(&mut tx, &a).await?;
+    let member_id = super::chosen(member_id, "member_id", "委员")?;
     let mut inv = invitation_of(&mut tx, a.id, member_id).await?;
     if inv.checked_in_at.is_none() {
         return Err(Invalid::one(

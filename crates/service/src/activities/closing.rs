@@ -236,7 +236,7 @@ pub async fn finish_followup(
     app: &App,
     g: &Granted<OrganiseActivities>,
     id: i64,
-    fid: i64,
+    fid: Option<i64>,
     note: &str,
 ) -> Result<()> {
     let actor = g.actor();
@@ -244,6 +244,7 @@ pub async fn finish_followup(
     let mut tx = begin(&app.db).await?;
     let a = load_organised(&mut tx, actor, id).await?;
     let k = kind_of(&mut tx, &a).await?;
+    let fid = super::chosen(fid, "followup_id", "事项")?;
     if !store::finish_followup(&mut tx.conn(), a.id, fid, &note, now()).await? {
         return Err(Error::conflict("followup.done", "该事项不存在或已完成"));
     }

@@ -175,7 +175,7 @@ pub async fn record_speech(
     app: &App,
     g: &Granted<OrganiseActivities>,
     id: i64,
-    participant_id: i64,
+    participant_id: Option<i64>,
     position: &str,
     summary: &str,
 ) -> Result<()> {
@@ -186,6 +186,7 @@ pub async fn record_speech(
     let summary = text("summary", "发言摘要", summary, 2_000)?;
     let mut tx = begin(&app.db).await?;
     let a = open_for_record(&mut tx, g, id).await?;
+    let participant_id = super::chosen(participant_id, "participant_id", "发言人")?;
     let k = kind_of(&mut tx, &a).await?;
     let Some(p) = store::participants(&mut tx.conn(), a.id)
         .await?

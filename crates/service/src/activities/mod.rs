@@ -103,6 +103,13 @@ pub(crate) fn text(field: &str, label: &str, raw: &str, max: usize) -> Result<St
     Ok(lianxin_domain::text::parse_text(field, label, raw, max, true)?.unwrap_or_default())
 }
 
+/// The person or item a step is about, chosen on the form. Checked after the activity was
+/// found in the caller's committee, so that another committee's caller is told "not found"
+/// whatever the form holds.
+pub(crate) fn chosen(id: Option<i64>, field: &str, what: &str) -> Result<i64> {
+    id.ok_or_else(|| Invalid::one(field, "required", format!("请选择{what}")).into())
+}
+
 pub(crate) fn optional(field: &str, label: &str, raw: &str, max: usize) -> Result<Option<String>> {
     Ok(lianxin_domain::text::parse_text(
         field, label, raw, max, false,

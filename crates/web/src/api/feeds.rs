@@ -170,7 +170,7 @@ pub async fn check_in(
     let r = match body.member_id {
         Some(m) if Some(m) != a.actor.member_id => {
             let g = a.actor.grant::<OrganiseActivities>()?;
-            attendance::check_in_by_hand(&state.app, &g, id, m).await?
+            attendance::check_in_by_hand(&state.app, &g, id, Some(m)).await?
         }
         _ => {
             let g = a.actor.grant::<JoinActivities>()?;

@@ -17,6 +17,7 @@ use super::{Nav, page};
 use crate::State;
 use crate::body::{FormPairs, WithStatus};
 use crate::error::{PageError, describe};
+use crate::form::{Button, GrantedForm};
 use crate::session::{
     ClientIp, CsrfForm, LOGIN_CSRF_COOKIE, MaybeAuth, PageAuth, constant_eq, cookie, session_cookie,
 };
@@ -95,16 +96,32 @@ fn home_of(role: Role) -> &'static str {
     }
 }
 
+/// The login form. Its token is the login cookie's (there is no session yet).
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct LoginForm {
+    username: String,
+    password: String,
+    next: String,
+    #[serde(rename = "_csrf")]
+    csrf: String,
+}
+
 async fn login(
     S(state): S<State>,
     ClientIp(ip): ClientIp,
     headers: axum::http::HeaderMap,
-    form: FormPairs,
+    FormPairs(pairs): FormPairs,
 ) -> Response {
-    let username = form.get("username").unwrap_or("").to_string();
-    let next = safe_next(form.get("next").unwrap_or(""));
+    // Every field is text; only a field sent twice cannot be read.
+    let form: LoginForm = match crate::form::typed(&pairs) {
+        Ok(f) => f,
+        Err(inv) => return PageError(Error::Invalid(inv)).into_response(),
+    };
+    let username = form.username.clone();
+    let next = safe_next(&form.next);
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    let sent = form.get("_csrf").unwrap_or("");
+    let sent = form.csrf.as_str();
     let fail = |msg: String, status: StatusCode| {
         let token = lianxin_service::crypto::random_token();
         let res = page(&Login {
@@ -119,14 +136,7 @@ async fn login(
     if expected.is_empty() || !constant_eq(sent, &expected) {
         return fail("页面已过期，请重新登录".into(), StatusCode::FORBIDDEN);
     }
-    match auth::login(
-        &state.app,
-        &username,
-        form.get("password").unwrap_or(""),
-        &ip,
-    )
-    .await
-    {
+    match auth::login(&state.app, &username, &form.password, &ip).await {
         Ok(s) => {
             let to = if next.is_empty() {
                 home_of(s.actor.role).to_string()
@@ -159,7 +169,7 @@ async fn login(
     }
 }
 
-async fn logout(S(state): S<State>, f: CsrfForm) -> Result<Response, PageError> {
+async fn logout(S(state): S<State>, f: CsrfForm<Button>) -> Result<Response, PageError> {
     auth::logout(&state.app, &f.auth.actor, &f.auth.token).await?;
     let mut res = Redirect::to("/").into_response();
     if let Ok(v) = HeaderValue::from_str(&session_cookie(&state, "", 0)) {
@@ -260,18 +270,35 @@ async fn users(
     .await
 }
 
-async fn add_user(S(state): S<State>, f: CsrfForm) -> Result<Response, PageError> {
-    let g = f.auth.actor.grant::<ManageUsers>()?;
-    let get = |k: &str| f.form.get(k).unwrap_or("");
+/// A new account: who, in which role, and the member or unit it speaks for.
+#[derive(serde::Deserialize)]
+struct NewUser {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+    member_id: Option<i64>,
+    handling_unit_id: Option<i64>,
+}
+
+async fn add_user(
+    S(state): S<State>,
+    f: GrantedForm<ManageUsers, NewUser>,
+) -> Result<Response, PageError> {
+    let u = &f.form;
     let input = auth::UserInput {
-        username: get("username"),
-        display_name: get("display_name"),
-        role: get("role"),
-        password: get("password"),
-        member_id: get("member_id").trim().parse().ok(),
-        handling_unit_id: get("handling_unit_id").trim().parse().ok(),
+        username: &u.username,
+        display_name: &u.display_name,
+        role: &u.role,
+        password: &u.password,
+        member_id: u.member_id,
+        handling_unit_id: u.handling_unit_id,
     };
-    match auth::add_user(&state.app, &g, &input, false).await {
+    match auth::add_user(&state.app, &f.granted, &input, false).await {
         Ok(_) => Ok(Redirect::to("/office/users?saved=1").into_response()),
         Err(e @ (Error::Invalid(_) | Error::Conflict { .. })) => {
             users_page(&state, &f.auth, describe(&e).1, false).await

@@ -3,6 +3,9 @@
 //! check-in (`/me/activities…`, `/checkin/{id}`), the public's open activities and
 //! registration (`/activities…`), and calendar feeds (`/ical/…`).
 
+mod member;
+mod organiser;
+
 use crate::routes::{Routes, get, post};
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State as S};
@@ -17,19 +20,18 @@ use lianxin_domain::activity::{
     RegistrationStatus, Response as Answer, Status,
 };
 use lianxin_service::activities::attendance::{self, CheckedIn};
-use lianxin_service::activities::closing::{self, ClosingInput};
-use lianxin_service::activities::consultation::{self, ParticipantInput};
 use lianxin_service::activities::planning::{self, ActivityInput, Choices, KindInput};
 use lianxin_service::activities::views::{self, ActivityView};
 use lianxin_service::activities::{calendar, registration};
 use lianxin_service::paged::Paged;
 use lianxin_service::rows::{ActivityRow, KindRow, MyInvitation};
 
-use super::opinions::{get_of, ids_of, page_no, pairs_of};
+use super::opinions::{get_of, page_no, pairs_of};
 use super::workspace::id_of;
 use super::{Nav, after_step, download, filters, page};
 use crate::error::PageError;
-use crate::session::{Auth, CsrfForm, CsrfMultipart, MaybeAuth, PageAuth};
+use crate::form::GrantedForm;
+use crate::session::{Auth, CsrfMultipart, MaybeAuth, PageAuth};
 use crate::{State, UPLOAD_LIMIT};
 
 type PageResult = Result<Response, PageError>;
@@ -56,31 +58,37 @@ pub fn routes() -> Routes {
         .route("/activities/{id}/files/{fid}", get(file))
         .route("/ical/public/{file}", get(public_ical))
         .route("/ical/{file}", get(member_ical));
-    let routes = crate::actions!(
-        routes,
-        "/office/activities",
-        organiser_step,
-        [
-            "publish",
-            "cancel",
-            "leave",
-            "record-leave",
-            "checkin",
-            "mark",
-            "participant",
-            "order",
-            "speech",
-            "close",
-            "followup",
-            "followup-done"
-        ]
-    );
-    crate::actions!(
-        routes,
-        "/me/activities",
-        member_step,
-        ["to-report", "to-proposal", "confirm", "leave", "note"]
-    )
+    // The organiser's steps and the member's: a route and a typed form each.
+    routes
+        .route("/office/activities/{id}/publish", post(organiser::publish))
+        .route("/office/activities/{id}/cancel", post(organiser::cancel))
+        .route("/office/activities/{id}/leave", post(organiser::leave))
+        .route(
+            "/office/activities/{id}/record-leave",
+            post(organiser::record_leave),
+        )
+        .route("/office/activities/{id}/checkin", post(organiser::check_in))
+        .route("/office/activities/{id}/mark", post(organiser::mark))
+        .route(
+            "/office/activities/{id}/participant",
+            post(organiser::participant),
+        )
+        .route("/office/activities/{id}/order", post(organiser::order))
+        .route("/office/activities/{id}/speech", post(organiser::speech))
+        .route("/office/activities/{id}/close", post(organiser::close))
+        .route(
+            "/office/activities/{id}/followup",
+            post(organiser::followup),
+        )
+        .route(
+            "/office/activities/{id}/followup-done",
+            post(organiser::followup_done),
+        )
+        .route("/me/activities/{id}/to-report", post(member::to_report))
+        .route("/me/activities/{id}/to-proposal", post(member::to_proposal))
+        .route("/me/activities/{id}/confirm", post(member::confirm))
+        .route("/me/activities/{id}/leave", post(member::leave))
+        .route("/me/activities/{id}/note", post(member::note))
 }
 
 fn base(state: &State) -> String {
@@ -163,8 +171,11 @@ struct FormPage {
     error: String,
 }
 
-/// The form's values as text (what was typed, or the activity's current values).
-#[derive(Debug, Clone, Default)]
+/// The form's values as text (what was typed, or the activity's current values). Posted,
+/// the text is read by the planning use case, which gives each field its message; the
+/// members named must be ids.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 struct FormValues {
     kind_id: String,
     title: String,
@@ -181,37 +192,13 @@ struct FormValues {
     invite_scope: String,
     invite_ref_id: String,
     named: Vec<i64>,
+    #[serde(deserialize_with = "crate::form::checkbox")]
     public_registration: bool,
 }
 
 impl FormPage {
     fn named(&self, id: &i64) -> bool {
         self.v.named.contains(id)
-    }
-}
-
-fn values_of(f: &CsrfForm) -> FormValues {
-    let g = |k: &str| f.form.get(k).unwrap_or("").to_string();
-    FormValues {
-        kind_id: g("kind_id"),
-        title: g("title"),
-        description: g("description"),
-        organiser_type: g("organiser_type"),
-        organiser_id: g("organiser_id"),
-        starts_at: g("starts_at"),
-        ends_at: g("ends_at"),
-        place: g("place"),
-        online_url: g("online_url"),
-        agenda: g("agenda"),
-        books: g("books"),
-        capacity: g("capacity"),
-        invite_scope: g("invite_scope"),
-        invite_ref_id: g("invite_ref_id"),
-        named: ids_of(f, "named"),
-        public_registration: f
-            .form
-            .get("public_registration")
-            .is_some_and(|v| v == "on" || v == "true"),
     }
 }
 
@@ -280,10 +267,9 @@ async fn new_form(S(state): S<State>, PageAuth(a): PageAuth) -> PageResult {
     .await
 }
 
-async fn create(S(state): S<State>, f: CsrfForm) -> PageResult {
-    let g = f.auth.actor.grant::<OrganiseActivities>()?;
-    let v = values_of(&f);
-    match planning::create(&state.app, &g, &input_of(&v)).await {
+async fn create(S(state): S<State>, f: GrantedForm<OrganiseActivities, FormValues>) -> PageResult {
+    let v = f.form;
+    match planning::create(&state.app, &f.granted, &input_of(&v)).await {
         Ok(id) => Ok(Redirect::to(&format!("/office/activities/{id}?saved=1")).into_response()),
         Err(e @ (lianxin_service::Error::Invalid(_) | lianxin_service::Error::Conflict { .. })) => {
             form_page(
@@ -336,11 +322,14 @@ async fn edit_form(
     .await
 }
 
-async fn edit(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
-    let g = f.auth.actor.grant::<OrganiseActivities>()?;
+async fn edit(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<OrganiseActivities, FormValues>,
+) -> PageResult {
     let id = id_of(&id)?;
-    let v = values_of(&f);
-    match planning::edit(&state.app, &g, id, &input_of(&v)).await {
+    let v = f.form;
+    match planning::edit(&state.app, &f.granted, id, &input_of(&v)).await {
         Ok(()) => Ok(Redirect::to(&format!("/office/activities/{id}?saved=1")).into_response()),
         Err(e @ (lianxin_service::Error::Invalid(_) | lianxin_service::Error::Conflict { .. })) => {
             form_page(
@@ -463,120 +452,6 @@ async fn organiser_detail(
     organiser_page(&state, &a, id_of(&id)?, saved_in(&q), String::new()).await
 }
 
-fn int_of(f: &CsrfForm, k: &str) -> i64 {
-    f.form
-        .get(k)
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
-}
-
-fn on(f: &CsrfForm, k: &str) -> bool {
-    f.form
-        .get(k)
-        .is_some_and(|v| v == "on" || v == "true" || v == "1")
-}
-
-/// Every step the organiser takes on the activity's page.
-async fn organiser_step(
-    S(state): S<State>,
-    Path(id): Path<String>,
-    step: &'static str,
-    f: CsrfForm,
-) -> PageResult {
-    let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<OrganiseActivities>()?;
-    let app = &state.app;
-    let get = |k: &str| f.form.get(k).unwrap_or("");
-    let r: lianxin_service::Result<()> = match step {
-        "publish" => planning::publish(app, &g, id).await,
-        "cancel" => planning::cancel(app, &g, id, get("reason")).await,
-        "leave" => {
-            attendance::decide_leave(
-                app,
-                &g,
-                id,
-                int_of(&f, "member_id"),
-                get("decision") == "approve",
-                get("note"),
-            )
-            .await
-        }
-        "record-leave" => {
-            attendance::record_leave(app, &g, id, int_of(&f, "member_id"), get("reason")).await
-        }
-        "checkin" => attendance::check_in_by_hand(app, &g, id, int_of(&f, "member_id"))
-            .await
-            .map(|_| ()),
-        "mark" => {
-            attendance::mark(
-                app,
-                &g,
-                id,
-                int_of(&f, "member_id"),
-                on(&f, "late"),
-                on(&f, "left_early"),
-            )
-            .await
-        }
-        "participant" => {
-            let i = ParticipantInput {
-                role: get("role"),
-                name: get("name"),
-                interest: get("interest"),
-                member_id: get("member_id"),
-            };
-            consultation::add_participant(app, &g, id, &i)
-                .await
-                .map(|_| ())
-        }
-        "order" => {
-            let wanted: Vec<i64> = get("order")
-                .split([',', '，', ' '])
-                .filter_map(|s| s.trim().parse().ok())
-                .collect();
-            consultation::reorder(app, &g, id, &wanted).await
-        }
-        "speech" => {
-            consultation::record_speech(
-                app,
-                &g,
-                id,
-                int_of(&f, "participant_id"),
-                get("position"),
-                get("summary"),
-            )
-            .await
-        }
-        "close" => {
-            let i = ClosingInput {
-                attendee_count: get("attendee_count"),
-                attending_orgs: get("attending_orgs"),
-                minutes: get("minutes"),
-                summary: get("summary"),
-                agreed_points: get("agreed_points"),
-                open_points: get("open_points"),
-            };
-            closing::close(app, &g, id, &i).await
-        }
-        "followup" => closing::add_followup(app, &g, id, get("title"), get("owner"), get("due_on"))
-            .await
-            .map(|_| ()),
-        "followup-done" => {
-            closing::finish_followup(app, &g, id, int_of(&f, "followup_id"), get("note")).await
-        }
-        _ => {
-            return Err(PageError(lianxin_service::Error::not_found(
-                "page.not_found",
-                "页面不存在",
-            )));
-        }
-    };
-    after_step(r, format!("/office/activities/{id}?saved=1"), |msg| {
-        organiser_page(&state, &f.auth, id, false, msg)
-    })
-    .await
-}
-
 async fn attach(
     S(state): S<State>,
     Path(id): Path<String>,
@@ -697,19 +572,36 @@ async fn kinds(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuery)
     kinds_page(&state, &a, saved_in(&q), String::new()).await
 }
 
-async fn add_kind(S(state): S<State>, f: CsrfForm) -> PageResult {
-    let g = f.auth.actor.grant::<ManageOrganisation>()?;
-    let get = |k: &str| f.form.get(k).unwrap_or("");
+/// A kind of activity the committee holds (调研、协商、读书…), and its defaults.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Kind {
+    code: String,
+    name: String,
+    default_scope: String,
+    leave_approver: String,
+    #[serde(deserialize_with = "crate::form::checkbox")]
+    public_default: bool,
+    #[serde(deserialize_with = "crate::form::checkbox")]
+    consultation: bool,
+    #[serde(deserialize_with = "crate::form::checkbox")]
+    reading: bool,
+}
+
+async fn add_kind(S(state): S<State>, f: GrantedForm<ManageOrganisation, Kind>) -> PageResult {
+    let k = &f.form;
     let i = KindInput {
-        code: get("code"),
-        name: get("name"),
-        default_scope: get("default_scope"),
-        leave_approver: get("leave_approver"),
-        public_default: on(&f, "public_default"),
-        consultation: on(&f, "consultation"),
-        reading: on(&f, "reading"),
+        code: &k.code,
+        name: &k.name,
+        default_scope: &k.default_scope,
+        leave_approver: &k.leave_approver,
+        public_default: k.public_default,
+        consultation: k.consultation,
+        reading: k.reading,
     };
-    let r = planning::add_kind(&state.app, &g, &i).await.map(|_| ());
+    let r = planning::add_kind(&state.app, &f.granted, &i)
+        .await
+        .map(|_| ());
     after_step(r, "/office/activity-kinds?saved=1".into(), |msg| {
         kinds_page(&state, &f.auth, false, msg)
     })
@@ -750,77 +642,6 @@ async fn member_detail(
     member_page(&state, &a, id_of(&id)?, saved_in(&q), String::new()).await
 }
 
-async fn member_step(
-    S(state): S<State>,
-    Path(id): Path<String>,
-    step: &'static str,
-    f: CsrfForm,
-) -> PageResult {
-    let id = id_of(&id)?;
-    let app = &state.app;
-    let get = |k: &str| f.form.get(k).unwrap_or("");
-    // The two drafting steps lead to the new draft.
-    match step {
-        "to-report" => {
-            let g = f.auth.actor.grant::<DraftOpinionReports>()?;
-            let r = closing::to_opinion_report(app, &g, id).await;
-            return match r {
-                Ok(rid) => Ok(Redirect::to(&format!("/me/reports/{rid}?saved=1")).into_response()),
-                Err(e) => {
-                    after_step(Err(e), String::new(), |msg| {
-                        member_page(&state, &f.auth, id, false, msg)
-                    })
-                    .await
-                }
-            };
-        }
-        "to-proposal" => {
-            let g = f.auth.actor.grant::<DraftProposals>()?;
-            let r = closing::to_proposal(app, &g, id).await;
-            return match r {
-                Ok(pid) => {
-                    Ok(Redirect::to(&format!("/me/proposals/{pid}?saved=1")).into_response())
-                }
-                Err(e) => {
-                    after_step(Err(e), String::new(), |msg| {
-                        member_page(&state, &f.auth, id, false, msg)
-                    })
-                    .await
-                }
-            };
-        }
-        _ => {}
-    }
-    let g = f.auth.actor.grant::<JoinActivities>()?;
-    let r = match step {
-        "confirm" => attendance::respond(app, &g, id, attendance::Answer::Confirm).await,
-        "leave" => {
-            attendance::respond(
-                app,
-                &g,
-                id,
-                attendance::Answer::Leave {
-                    reason: get("reason"),
-                },
-            )
-            .await
-        }
-        "note" => closing::submit_note(app, &g, id, get("book"), get("body"))
-            .await
-            .map(|_| ()),
-        _ => {
-            return Err(PageError(lianxin_service::Error::not_found(
-                "page.not_found",
-                "页面不存在",
-            )));
-        }
-    };
-    after_step(r, format!("/me/activities/{id}?saved=1"), |msg| {
-        member_page(&state, &f.auth, id, false, msg)
-    })
-    .await
-}
-
 #[derive(Template)]
 #[template(path = "checkin.html")]
 struct CheckinPage {
@@ -851,11 +672,22 @@ async fn checkin_page(
     }))
 }
 
-async fn checkin(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+/// The check-in button's form: the code from the QR link.
+#[derive(serde::Deserialize)]
+struct Checkin {
+    #[serde(default)]
+    t: String,
+}
+
+async fn checkin(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<JoinActivities, Checkin>,
+) -> PageResult {
     let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<JoinActivities>()?;
+    let g = f.granted;
     let act = views::checkin_target(&state.app, &g, id).await?;
-    let code = f.form.get("t").unwrap_or("").to_string();
+    let code = f.form.t;
     let r = attendance::check_in_by_code(&state.app, &g, id, &code).await;
     let (outcome, ok) = match &r {
         Ok(CheckedIn::Now { late: false }) => ("签到成功".to_string(), true),

@@ -11,11 +11,13 @@ use lianxin_domain::appraisal::{Grade, Tally};
 use lianxin_service::duty::appraisal::{self, Mine, PeerReport, Round};
 
 use super::archive::year_of;
+use super::duty_year::OfYear;
 use super::workspace::id_of;
 use super::{Nav, after_step, filters, page};
 use crate::State;
 use crate::error::PageError;
-use crate::session::{Auth, CsrfForm, PageAuth};
+use crate::form::{GrantedForm, Year};
+use crate::session::{Auth, PageAuth};
 
 type PageResult = Result<Response, PageError>;
 
@@ -28,9 +30,12 @@ pub fn routes() -> Routes {
         .route("/me/appraisal/{id}", get(peer).post(vote))
 }
 
-/// The year a form is about: its `year` field, checked like the query's.
-fn form_year(f: &CsrfForm) -> Result<i64, PageError> {
-    super::archive::posted_year(f.form.get("year"))
+/// A vote: the year of the round and the grade given.
+#[derive(serde::Deserialize)]
+struct Vote {
+    year: Year,
+    #[serde(default)]
+    grade: String,
 }
 
 /// A rate as shown: "62.5%", or a dash without votes.
@@ -87,20 +92,18 @@ async fn office(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuery
     office_page(&state, &a, year_of(q)?, String::new(), saved).await
 }
 
-async fn open(S(state): S<State>, f: CsrfForm) -> PageResult {
-    let g = f.auth.actor.grant::<ManageDutyYear>()?;
-    let year = form_year(&f)?;
-    let r = appraisal::open(&state.app, &g, year).await;
+async fn open(S(state): S<State>, f: GrantedForm<ManageDutyYear, OfYear>) -> PageResult {
+    let Year(year) = f.form.year;
+    let r = appraisal::open(&state.app, &f.granted, year).await;
     after_step(r, format!("/office/appraisal?year={year}&saved=1"), |msg| {
         office_page(&state, &f.auth, year, msg, false)
     })
     .await
 }
 
-async fn close(S(state): S<State>, f: CsrfForm) -> PageResult {
-    let g = f.auth.actor.grant::<ManageDutyYear>()?;
-    let year = form_year(&f)?;
-    let r = appraisal::close(&state.app, &g, year).await;
+async fn close(S(state): S<State>, f: GrantedForm<ManageDutyYear, OfYear>) -> PageResult {
+    let Year(year) = f.form.year;
+    let r = appraisal::close(&state.app, &f.granted, year).await;
     after_step(r, format!("/office/appraisal?year={year}&saved=1"), |msg| {
         office_page(&state, &f.auth, year, msg, false)
     })
@@ -194,12 +197,15 @@ async fn peer(
     .await
 }
 
-async fn vote(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
-    let g = f.auth.actor.grant::<AppraisePeers>()?;
-    let year = form_year(&f)?;
+async fn vote(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<AppraisePeers, Vote>,
+) -> PageResult {
+    let Year(year) = f.form.year;
     let id = id_of(&id)?;
-    let grade = f.form.get("grade").unwrap_or("").to_string();
-    let r = appraisal::vote(&state.app, &g, year, id, &grade).await;
+    let grade = f.form.grade;
+    let r = appraisal::vote(&state.app, &f.granted, year, id, &grade).await;
     after_step(r, format!("/me/appraisal?year={year}&saved=1"), |msg| {
         peer_page(&state, &f.auth, year, id, msg, grade.clone())
     })

@@ -122,6 +122,50 @@ async fn new_form(
     }))
 }
 
+/// The public concern form (也可匿名). Text is checked by the intake use case; the
+/// category and sector must be ids of ours.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ConcernForm {
+    title: String,
+    detail: String,
+    category_id: Option<i64>,
+    area: String,
+    sector_id: Option<i64>,
+    name: String,
+    phone: String,
+    /// The box says "do not publish my concern".
+    #[serde(deserialize_with = "crate::form::checkbox")]
+    private: bool,
+    idempotency_key: String,
+    /// Hidden from people; a robot fills it in.
+    website: String,
+}
+
+impl ConcernForm {
+    fn submission(self, files: &[(String, String, Vec<u8>)]) -> Submission {
+        Submission {
+            title: self.title,
+            detail: self.detail,
+            category_id: self.category_id,
+            area: self.area,
+            sector_id: self.sector_id,
+            name: self.name,
+            phone: self.phone,
+            publish: !self.private,
+            attachments: files
+                .iter()
+                .filter(|(n, _, _)| n == "attachments")
+                .map(|(_, f, b)| (f.clone(), b.clone()))
+                .collect(),
+            idempotency_key: self.idempotency_key,
+            honeypot: self.website,
+            lat: None,
+            lon: None,
+        }
+    }
+}
+
 async fn create(
     S(state): S<State>,
     MaybeAuth(auth): MaybeAuth,
@@ -139,33 +183,20 @@ async fn create(
     let origin_pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(&get("origin")).unwrap_or_default();
     let (origin, to, origin_q) = origin_of(&state, committee.0, &origin_pairs).await?;
-    let s = Submission {
-        title: get("title"),
-        detail: get("detail"),
-        category_id: get("category_id").parse().ok(),
-        area: get("area"),
-        sector_id: get("sector_id").parse().ok(),
-        name: get("name"),
-        phone: get("phone"),
-        // The box says "do not publish my concern".
-        publish: get("private") != "on",
-        attachments: m
-            .files
-            .iter()
-            .filter(|(n, _, _)| n == "attachments")
-            .map(|(_, f, b)| (f.clone(), b.clone()))
-            .collect(),
-        idempotency_key: get("idempotency_key"),
-        honeypot: get("website"),
-        lat: None,
-        lon: None,
-    };
     // A signed-in person's concern is theirs only if the form came from our page in their session.
     let user = auth
         .as_ref()
         .filter(|a| constant_eq(&get("_csrf"), &a.csrf))
         .map(|a| &a.actor);
-    match submit(&state.app, committee.0, s, origin, &ip, user).await {
+    // A field of the wrong type is shown on the form like any other mistake.
+    let r = match crate::form::typed::<ConcernForm>(&m.fields) {
+        Ok(f) => {
+            let s = f.submission(&m.files);
+            submit(&state.app, committee.0, s, origin, &ip, user).await
+        }
+        Err(inv) => Err(Error::Invalid(inv)),
+    };
+    match r {
         Ok(done) => Ok(Redirect::to(&format!("/c/{}?new=1", done.code)).into_response()),
         Err(e @ (Error::Invalid(_) | Error::TooMany { .. })) => {
             let status = status_of(&e);

@@ -16,7 +16,8 @@ use super::archive::{format_points, year_of};
 use super::workspace::id_of;
 use super::{Nav, after_step, filters, page};
 use crate::error::PageError;
-use crate::session::{Auth, CsrfForm, CsrfMultipart, PageAuth};
+use crate::form::{GrantedForm, Year};
+use crate::session::{Auth, CsrfMultipart, PageAuth};
 use crate::{State, UPLOAD_LIMIT};
 
 type PageResult = Result<Response, PageError>;
@@ -86,10 +87,23 @@ async fn my_duty(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuer
     duty_page(&state, &a, year_of(q)?, String::new(), saved, kind).await
 }
 
-async fn sign_up(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
-    let g = f.auth.actor.grant::<JoinActivities>()?;
-    let year = year_of(f.form.get("year").map(|y| format!("year={y}")))?;
-    let r = menu::sign_up(&state.app, &g, id_of(&id)?).await;
+/// The year of the page a button was pressed on, to go back to (the item knows its own).
+#[derive(serde::Deserialize)]
+struct BackTo {
+    year: Option<Year>,
+}
+
+async fn sign_up(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<JoinActivities, BackTo>,
+) -> PageResult {
+    let id = id_of(&id)?;
+    let year = match f.form.year {
+        Some(Year(y)) => y,
+        None => year_of(None)?,
+    };
+    let r = menu::sign_up(&state.app, &f.granted, id).await;
     after_step(r, format!("/me/duty?year={year}&saved=1"), |msg| {
         duty_page(&state, &f.auth, year, msg, false, String::new())
     })
@@ -109,24 +123,40 @@ fn content_type(name: &str) -> &'static str {
     }
 }
 
+/// A member's own report of duty done offline (线下履职自报), with its evidence file.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct SelfReport {
+    year: Option<Year>,
+    kind: String,
+    item_id: Option<i64>,
+    done_on: String,
+    description: String,
+    evidence_note: String,
+}
+
 async fn self_report(S(state): S<State>, m: CsrfMultipart<JoinActivities>) -> PageResult {
     let g = m.granted.clone();
-    let get = |k: &str| m.field(k);
+    let f: SelfReport = m.typed()?;
     let file = m
         .file("evidence")
         .map(|(name, bytes)| (name, content_type(name), bytes));
     let i = SelfReportInput {
-        kind: get("kind"),
-        item_id: get("item_id").parse().ok(),
-        done_on: get("done_on"),
-        description: get("description"),
-        evidence_note: get("evidence_note"),
+        kind: &f.kind,
+        item_id: f.item_id,
+        done_on: &f.done_on,
+        description: &f.description,
+        evidence_note: &f.evidence_note,
         evidence_file: file,
     };
-    let year = year_of(Some(format!("year={}", get("year"))))?;
+    // The page it came from; the report's own date decides the year it counts in.
+    let year = match f.year {
+        Some(Year(y)) => y,
+        None => year_of(None)?,
+    };
     let r = offline::report(&state.app, &g, &i).await.map(|_| ());
     after_step(r, format!("/me/duty?year={year}&saved=1"), |msg| {
-        duty_page(&state, &m.auth, year, msg, false, get("kind").to_string())
+        duty_page(&state, &m.auth, year, msg, false, f.kind.clone())
     })
     .await
 }
@@ -170,12 +200,25 @@ async fn duty_report(
     statement_page(&state, &a, year_of(q)?, None, String::new(), saved).await
 }
 
-async fn save_duty_report(S(state): S<State>, f: CsrfForm) -> PageResult {
-    let g = f.auth.actor.grant::<JoinActivities>()?;
-    let year = year_of(f.form.get("year").map(|y| format!("year={y}")))?;
-    let body = f.form.get("body").unwrap_or("").to_string();
-    let submit = f.form.get("submit") == Some("1");
-    let r = statement::save(&state.app, &g, year, &body, submit).await;
+/// The member's duty report (述职报告) of a year; `submit=1` hands it in, else it is kept
+/// as a draft.
+#[derive(serde::Deserialize)]
+struct StatementForm {
+    year: Year,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    submit: String,
+}
+
+async fn save_duty_report(
+    S(state): S<State>,
+    f: GrantedForm<JoinActivities, StatementForm>,
+) -> PageResult {
+    let Year(year) = f.form.year;
+    let body = f.form.body;
+    let submit = f.form.submit == "1";
+    let r = statement::save(&state.app, &f.granted, year, &body, submit).await;
     after_step(r, format!("/me/duty-report?year={year}&saved=1"), |msg| {
         statement_page(&state, &f.auth, year, Some(body.clone()), msg, false)
     })

@@ -19,7 +19,8 @@ use super::opinions::{get_of, pairs_of};
 use super::workspace::id_of;
 use super::{Nav, after_step, download, filters, page};
 use crate::error::PageError;
-use crate::session::{Auth, CsrfForm, CsrfMultipart, PageAuth};
+use crate::form::{GrantedForm, Year};
+use crate::session::{Auth, CsrfMultipart, PageAuth};
 use crate::{State, UPLOAD_LIMIT};
 
 type PageResult = Result<Response, PageError>;
@@ -117,10 +118,15 @@ async fn save_rules(S(state): S<State>, m: CsrfMultipart<ManageDutyYear>) -> Pag
     }
 }
 
-async fn close_year(S(state): S<State>, f: CsrfForm) -> PageResult {
-    let g = f.auth.actor.grant::<ManageDutyYear>()?;
-    let year = form_year(f.form.get("year"))?;
-    let r = rules::close(&state.app, &g, year).await.map(|_| ());
+/// A form about one duty year and nothing else (closing it, publishing its menu).
+#[derive(serde::Deserialize)]
+pub(super) struct OfYear {
+    pub year: Year,
+}
+
+async fn close_year(S(state): S<State>, f: GrantedForm<ManageDutyYear, OfYear>) -> PageResult {
+    let Year(year) = f.form.year;
+    let r = rules::close(&state.app, &f.granted, year).await.map(|_| ());
     after_step(r, format!("/office/scoring?year={year}&saved=1"), |msg| {
         scoring_page(&state, &f.auth, year, None, vec![msg], false)
     })
@@ -167,29 +173,47 @@ async fn duty_menu(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQu
     menu_page(&state, &a, year_of(q)?, String::new(), saved).await
 }
 
-async fn add_item(S(state): S<State>, f: CsrfForm) -> PageResult {
-    let g = f.auth.actor.grant::<ManageDutyYear>()?;
-    let year = form_year(f.form.get("year"))?;
-    let get = |k: &str| f.form.get(k).unwrap_or("");
+/// An item of the duty menu (履职菜单): what, what counts as evidence, who confirms it.
+#[derive(serde::Deserialize)]
+struct Item {
+    year: Year,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    evidence: String,
+    #[serde(default)]
+    confirmer: String,
+    #[serde(default)]
+    places: String,
+}
+
+async fn add_item(S(state): S<State>, f: GrantedForm<ManageDutyYear, Item>) -> PageResult {
+    let it = &f.form;
+    let Year(year) = it.year;
     let i = ItemInput {
-        kind: get("kind"),
-        title: get("title"),
-        description: get("description"),
-        evidence: get("evidence"),
-        confirmer: get("confirmer"),
-        places: get("places"),
+        kind: &it.kind,
+        title: &it.title,
+        description: &it.description,
+        evidence: &it.evidence,
+        confirmer: &it.confirmer,
+        places: &it.places,
     };
-    let r = menu::add_item(&state.app, &g, year, &i).await.map(|_| ());
+    let r = menu::add_item(&state.app, &f.granted, year, &i)
+        .await
+        .map(|_| ());
     after_step(r, format!("/office/duty-menu?year={year}&saved=1"), |msg| {
         menu_page(&state, &f.auth, year, msg, false)
     })
     .await
 }
 
-async fn publish_menu(S(state): S<State>, f: CsrfForm) -> PageResult {
-    let g = f.auth.actor.grant::<ManageDutyYear>()?;
-    let year = form_year(f.form.get("year"))?;
-    let r = menu::publish(&state.app, &g, year).await;
+async fn publish_menu(S(state): S<State>, f: GrantedForm<ManageDutyYear, OfYear>) -> PageResult {
+    let Year(year) = f.form.year;
+    let r = menu::publish(&state.app, &f.granted, year).await;
     after_step(r, format!("/office/duty-menu?year={year}&saved=1"), |msg| {
         menu_page(&state, &f.auth, year, msg, false)
     })
@@ -230,17 +254,22 @@ async fn self_reports(S(state): S<State>, PageAuth(a): PageAuth) -> PageResult {
     reports_page(&state, &a, String::new()).await
 }
 
-async fn decide(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
-    let g = f.auth.actor.grant::<ConfirmDuty>()?;
-    let confirm = f.form.get("decision") == Some("confirm");
-    let r = offline::decide(
-        &state.app,
-        &g,
-        id_of(&id)?,
-        confirm,
-        f.form.get("reason").unwrap_or(""),
-    )
-    .await;
+/// Confirming or refusing a member's self-report; a refusal says why.
+#[derive(serde::Deserialize)]
+struct Decision {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn decide(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<ConfirmDuty, Decision>,
+) -> PageResult {
+    let confirm = f.form.decision == "confirm";
+    let r = offline::decide(&state.app, &f.granted, id_of(&id)?, confirm, &f.form.reason).await;
     after_step(r, "/office/self-reports".into(), |msg| {
         reports_page(&state, &f.auth, msg)
     })
@@ -254,16 +283,29 @@ async fn evidence(S(state): S<State>, PageAuth(a): PageAuth, Path(id): Path<Stri
 }
 
 /// A correction from the member's archive, back to the archive.
-async fn correct(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
-    let g = f.auth.actor.grant::<ManageDutyYear>()?;
-    let get = |k: &str| f.form.get(k).unwrap_or("");
+/// A correction of one duty-log entry: what to do to it, and why.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Correction {
+    action: String,
+    kind: String,
+    role: String,
+    reason: String,
+}
+
+async fn correct(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<ManageDutyYear, Correction>,
+) -> PageResult {
+    let c = &f.form;
     let i = CorrectionInput {
-        action: get("action"),
-        kind: get("kind"),
-        role: get("role"),
-        reason: get("reason"),
+        action: &c.action,
+        kind: &c.kind,
+        role: &c.role,
+        reason: &c.reason,
     };
-    let member = offline::correct(&state.app, &g, id_of(&id)?, &i).await?;
+    let member = offline::correct(&state.app, &f.granted, id_of(&id)?, &i).await?;
     Ok(Redirect::to(&format!("/office/members/{member}/archive")).into_response())
 }
 

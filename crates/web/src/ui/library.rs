@@ -14,7 +14,8 @@ use super::opinions::{get_of, page_no, pairs_of};
 use super::workspace::id_of;
 use super::{Nav, after_step, download, filters, page};
 use crate::error::PageError;
-use crate::session::{Auth, CsrfForm, CsrfMultipart, PageAuth};
+use crate::form::GrantedForm;
+use crate::session::{Auth, CsrfMultipart, PageAuth};
 use crate::{State, UPLOAD_LIMIT};
 
 type PageResult = Result<Response, PageError>;
@@ -169,10 +170,20 @@ async fn readers(S(state): S<State>, PageAuth(a): PageAuth, Path(id): Path<Strin
     }))
 }
 
-async fn required(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
-    let g = f.auth.actor.grant::<ManageLibrary>()?;
+/// Whether every member must read a document (必读).
+#[derive(serde::Deserialize)]
+struct Required {
+    #[serde(default, deserialize_with = "crate::form::checkbox")]
+    required: bool,
+}
+
+async fn required(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<ManageLibrary, Required>,
+) -> PageResult {
     let id = id_of(&id)?;
-    let r = library::set_required(&state.app, &g, id, f.form.get("required") == Some("on")).await;
+    let r = library::set_required(&state.app, &f.granted, id, f.form.required).await;
     after_step(r, format!("/office/library/{id}"), |msg| {
         list_page(&state, &f.auth, true, vec![], false, msg)
     })

@@ -22,6 +22,7 @@ use super::{Nav, filters, page};
 use crate::api::{query_pairs, roster_file};
 use crate::body::WithStatus;
 use crate::error::PageError;
+use crate::form::{Button, GrantedForm};
 use crate::session::{Auth, CsrfForm, CsrfMultipart, PageAuth};
 use crate::{State, UPLOAD_LIMIT};
 
@@ -312,10 +313,13 @@ struct PhonePage {
     phone: String,
 }
 
-async fn reveal_phone(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+async fn reveal_phone(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<RevealPhone, Button>,
+) -> PageResult {
     let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<RevealPhone>()?;
-    let phone = records::reveal_phone(&state.app, &g, id)
+    let phone = records::reveal_phone(&state.app, &f.granted, id)
         .await?
         .unwrap_or_else(|| "（未登记）".into());
     let name = records::get(&state.app, &super::account::staff(&f.auth)?, &MEMBER, id)

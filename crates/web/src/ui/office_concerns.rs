@@ -18,7 +18,8 @@ use super::{Nav, filters, page};
 use crate::State;
 use crate::api::query_pairs;
 use crate::error::PageError;
-use crate::session::{Auth, CsrfForm, PageAuth};
+use crate::form::{Button, GrantedForm};
+use crate::session::{Auth, PageAuth};
 
 type PageResult = Result<Response, PageError>;
 
@@ -167,18 +168,23 @@ async fn after(state: &State, a: &Auth, id: i64, r: lianxin_service::Result<()>)
     .await
 }
 
-async fn reroute(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+/// The re-routing form: where to (`studio:3`, `member:12`, `special_committee:2`) and why.
+#[derive(serde::Deserialize)]
+struct Reroute {
+    #[serde(default, deserialize_with = "serde_html_form::de::empty_as_none")]
+    target: Option<Target>,
+    #[serde(default)]
+    why: String,
+}
+
+async fn reroute(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<HandleConcerns, Reroute>,
+) -> PageResult {
     let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<HandleConcerns>()?;
-    // The target is "studio:3", "member:12" or "special_committee:2".
-    let target = match f.form.get("target").unwrap_or("").split_once(':') {
-        Some(("studio", v)) => v.parse().ok().map(Target::Studio),
-        Some(("member", v)) => v.parse().ok().map(Target::Member),
-        Some(("special_committee", v)) => v.parse().ok().map(Target::SpecialCommittee),
-        _ => None,
-    };
-    let r = match target {
-        Some(t) => steps::reroute(&state.app, &g, id, t, f.form.get("why").unwrap_or("")).await,
+    let r = match f.form.target {
+        Some(t) => steps::reroute(&state.app, &f.granted, id, t, &f.form.why).await,
         None => Err(Error::Invalid(lianxin_domain::Invalid::one(
             "target",
             "required",
@@ -188,24 +194,34 @@ async fn reroute(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> Pag
     after(&state, &f.auth, id, r).await
 }
 
-async fn close(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+/// Closing a concern without an answer: why, and what it duplicates or who took it over.
+#[derive(serde::Deserialize)]
+struct Close {
+    #[serde(default, deserialize_with = "serde_html_form::de::empty_as_none")]
+    reason: Option<CloseReason>,
+    duplicate_of: Option<i64>,
+    unit_id: Option<i64>,
+    #[serde(default)]
+    explanation: String,
+}
+
+async fn close(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<HandleConcerns, Close>,
+) -> PageResult {
     let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<HandleConcerns>()?;
-    let r = match CloseReason::parse(f.form.get("reason").unwrap_or("")) {
+    let c = f.form;
+    let r = match c.reason {
         Some(reason) => {
-            let dup = f
-                .form
-                .get("duplicate_of")
-                .and_then(|v| v.trim().parse().ok());
-            let unit = f.form.get("unit_id").and_then(|v| v.parse().ok());
             steps::close(
                 &state.app,
-                &g,
+                &f.granted,
                 id,
                 reason,
-                dup,
-                unit,
-                f.form.get("explanation").unwrap_or(""),
+                c.duplicate_of,
+                c.unit_id,
+                &c.explanation,
             )
             .await
         }
@@ -218,10 +234,13 @@ async fn close(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageR
     after(&state, &f.auth, id, r).await
 }
 
-async fn resolve(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+async fn resolve(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<HandleConcerns, Button>,
+) -> PageResult {
     let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<HandleConcerns>()?;
-    let r = steps::resolve(&state.app, &g, id).await;
+    let r = steps::resolve(&state.app, &f.granted, id).await;
     after(&state, &f.auth, id, r).await
 }
 
@@ -259,9 +278,16 @@ async fn keys(S(state): S<State>, PageAuth(a): PageAuth) -> PageResult {
     }))
 }
 
-async fn issue_key(S(state): S<State>, f: CsrfForm) -> PageResult {
-    let g = f.auth.actor.grant::<ManageOpen311>()?;
-    let new_key = open311::issue_key(&state.app, &g, f.form.get("name").unwrap_or("")).await?;
+/// A new Open311 client: its name.
+#[derive(serde::Deserialize)]
+struct NewClient {
+    #[serde(default)]
+    name: String,
+}
+
+async fn issue_key(S(state): S<State>, f: GrantedForm<ManageOpen311, NewClient>) -> PageResult {
+    let g = f.granted;
+    let new_key = open311::issue_key(&state.app, &g, &f.form.name).await?;
     let clients = open311::clients(&state.app, &g).await?;
     Ok(page(&Keys {
         nav: Nav::for_auth(Some(&f.auth)),

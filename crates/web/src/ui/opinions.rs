@@ -23,7 +23,8 @@ use super::{Nav, after_step, filters, page};
 use crate::State;
 use crate::api::query_pairs;
 use crate::error::PageError;
-use crate::session::{Auth, CsrfForm, PageAuth};
+use crate::form::{Button, GrantedForm};
+use crate::session::{Auth, PageAuth};
 
 type PageResult = Result<Response, PageError>;
 
@@ -208,26 +209,41 @@ impl FormPage {
     }
 }
 
-fn input_of(f: &CsrfForm) -> ReportInput<'_> {
-    let get = |k: &str| f.form.get(k).unwrap_or("");
-    let kind = get("author_kind");
-    ReportInput {
-        title: get("title"),
-        body: get("body"),
-        suggestions: get("suggestions"),
-        author_kind: kind,
-        collective_id: get(&format!("collective_{kind}")).parse().ok(),
-        co_authors: ids_of(f, "co_author"),
-    }
+/// The report form: its text, in whose name, and the co-authors ticked.
+#[derive(serde::Deserialize)]
+struct ReportForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    suggestions: String,
+    #[serde(default)]
+    author_kind: String,
+    // One select per collective kind; the one of the chosen kind counts.
+    collective_sector: Option<i64>,
+    collective_studio: Option<i64>,
+    collective_special_committee: Option<i64>,
+    #[serde(default)]
+    co_author: Vec<i64>,
 }
 
-pub fn ids_of(f: &CsrfForm, key: &str) -> Vec<i64> {
-    f.form
-        .0
-        .iter()
-        .filter(|(k, _)| k == key)
-        .filter_map(|(_, v)| v.trim().parse().ok())
-        .collect()
+impl ReportForm {
+    fn input(&self) -> ReportInput<'_> {
+        ReportInput {
+            title: &self.title,
+            body: &self.body,
+            suggestions: &self.suggestions,
+            author_kind: &self.author_kind,
+            collective_id: match self.author_kind.as_str() {
+                "sector" => self.collective_sector,
+                "studio" => self.collective_studio,
+                "special_committee" => self.collective_special_committee,
+                _ => None,
+            },
+            co_authors: self.co_author.clone(),
+        }
+    }
 }
 
 async fn form_page(
@@ -272,10 +288,9 @@ async fn new_form(S(state): S<State>, PageAuth(a): PageAuth) -> PageResult {
     .await
 }
 
-async fn create(S(state): S<State>, f: CsrfForm) -> PageResult {
-    let g = f.auth.actor.grant::<DraftOpinionReports>()?;
-    let input = input_of(&f);
-    match drafting::draft(&state.app, &g, &input).await {
+async fn create(S(state): S<State>, f: GrantedForm<DraftOpinionReports, ReportForm>) -> PageResult {
+    let input = f.form.input();
+    match drafting::draft(&state.app, &f.granted, &input).await {
         Ok(id) => Ok(Redirect::to(&format!("/me/reports/{id}?saved=1")).into_response()),
         Err(e @ (lianxin_service::Error::Invalid(_) | lianxin_service::Error::Conflict { .. })) => {
             form_page(
@@ -291,10 +306,20 @@ async fn create(S(state): S<State>, f: CsrfForm) -> PageResult {
     }
 }
 
+/// The concerns ticked in the member's inbox.
+#[derive(serde::Deserialize)]
+struct ConcernsPicked {
+    #[serde(default)]
+    concern_id: Vec<i64>,
+}
+
 /// Concerns from the member's inbox become a draft (the inbox's "整理为社情民意信息").
-async fn draft_from_concerns(S(state): S<State>, f: CsrfForm) -> PageResult {
-    let g = f.auth.actor.grant::<AnswerConcerns>()?;
-    let id = concern_views::draft_opinion_report(&state.app, &g, &ids_of(&f, "concern_id")).await?;
+async fn draft_from_concerns(
+    S(state): S<State>,
+    f: GrantedForm<AnswerConcerns, ConcernsPicked>,
+) -> PageResult {
+    let id =
+        concern_views::draft_opinion_report(&state.app, &f.granted, &f.form.concern_id).await?;
     Ok(Redirect::to(&format!("/me/reports/{id}?saved=1")).into_response())
 }
 
@@ -462,105 +487,194 @@ async fn after(
     .await
 }
 
-async fn edit(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+async fn edit(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<DraftOpinionReports, ReportForm>,
+) -> PageResult {
     let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<DraftOpinionReports>()?;
-    let r = drafting::edit(&state.app, &g, id, &input_of(&f)).await;
+    let r = drafting::edit(&state.app, &f.granted, id, &f.form.input()).await;
     after(&state, &f.auth, "member", id, r).await
 }
 
-async fn submit(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+async fn submit(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<DraftOpinionReports, Button>,
+) -> PageResult {
     let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<DraftOpinionReports>()?;
-    let r = drafting::submit(&state.app, &g, id).await;
+    let r = drafting::submit(&state.app, &f.granted, id).await;
     after(&state, &f.auth, "member", id, r).await
 }
 
-async fn decide(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+/// The review form: one of four outcomes, with what that outcome needs.
+#[derive(serde::Deserialize)]
+struct Review {
+    #[serde(default, deserialize_with = "serde_html_form::de::empty_as_none")]
+    decision: Option<Outcome>,
+    #[serde(default)]
+    level: String,
+    #[serde(default)]
+    reason: String,
+    into: Option<i64>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Outcome {
+    Adopt,
+    Decline,
+    Return,
+    Merge,
+}
+
+async fn decide(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<ReviewOpinionReports, Review>,
+) -> PageResult {
     let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<ReviewOpinionReports>()?;
-    let get = |k: &str| f.form.get(k).unwrap_or("").to_string();
-    let decision = match get("decision").as_str() {
-        "adopt" => match Level::parse(&get("level")) {
+    let Review {
+        decision,
+        level,
+        reason,
+        into,
+    } = f.form;
+    let invalid = |field, code, message| Err(lianxin_domain::Invalid::one(field, code, message));
+    let decision = match decision {
+        Some(Outcome::Adopt) => match Level::parse(&level) {
             Some(l) => Ok(Decision::Adopt(l)),
-            None => Err(
-                lianxin_domain::Invalid::one("level", "invalid_choice", "请选择采用层级").into(),
-            ),
+            None => invalid("level", "invalid_choice", "请选择采用层级"),
         },
-        "decline" => Ok(Decision::Decline {
-            reason: get("reason"),
-        }),
-        "return" => Ok(Decision::Return {
-            reason: get("reason"),
-        }),
-        "merge" => match get("into").trim().parse() {
-            Ok(into) => Ok(Decision::Merge { into }),
-            Err(_) => {
-                Err(lianxin_domain::Invalid::one("into", "required", "请填写合并目标的编号").into())
-            }
+        Some(Outcome::Decline) => Ok(Decision::Decline { reason }),
+        Some(Outcome::Return) => Ok(Decision::Return { reason }),
+        Some(Outcome::Merge) => match into {
+            Some(into) => Ok(Decision::Merge { into }),
+            None => invalid("into", "required", "请填写合并目标的编号"),
         },
-        _ => {
-            Err(lianxin_domain::Invalid::one("decision", "invalid_choice", "请选择审核结果").into())
-        }
+        None => invalid("decision", "invalid_choice", "请选择审核结果"),
     };
     let r = match decision {
-        Ok(d) => review::review(&state.app, &g, id, &d).await,
-        Err(e) => Err(e),
+        Ok(d) => review::review(&state.app, &f.granted, id, &d).await,
+        Err(e) => Err(e.into()),
     };
     after(&state, &f.auth, "office", id, r).await
 }
 
-async fn publication(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+/// The text of a report as the bulletin will print it.
+#[derive(serde::Deserialize)]
+struct Publication {
+    #[serde(default)]
+    published_title: String,
+    #[serde(default)]
+    published_body: String,
+}
+
+async fn publication(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<ReviewOpinionReports, Publication>,
+) -> PageResult {
     let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<ReviewOpinionReports>()?;
-    let get = |k: &str| f.form.get(k).unwrap_or("");
+    let p = &f.form;
     let r = review::edit_for_publication(
         &state.app,
-        &g,
+        &f.granted,
         id,
-        get("published_title"),
-        get("published_body"),
+        &p.published_title,
+        &p.published_body,
     )
     .await;
     after(&state, &f.auth, "office", id, r).await
 }
 
-async fn forward(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+/// Sending an adopted report on: to a handling unit of ours, or to a named body.
+#[derive(serde::Deserialize)]
+struct Forward {
+    handling_unit_id: Option<i64>,
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn forward(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<ReviewOpinionReports, Forward>,
+) -> PageResult {
     let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<ReviewOpinionReports>()?;
-    let get = |k: &str| f.form.get(k).unwrap_or("");
-    let unit = get("handling_unit_id").parse().ok();
-    let r = review::forward(&state.app, &g, id, unit, get("target"), get("note")).await;
+    let w = &f.form;
+    let r = review::forward(
+        &state.app,
+        &f.granted,
+        id,
+        w.handling_unit_id,
+        &w.target,
+        &w.note,
+    )
+    .await;
     after(&state, &f.auth, "office", id, r).await
 }
 
-async fn instruction(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+/// A leader's written instruction (领导批示) on a report.
+#[derive(serde::Deserialize)]
+struct Instruction {
+    #[serde(default)]
+    leader: String,
+    #[serde(default)]
+    level: String,
+    #[serde(default)]
+    on_date: String,
+    #[serde(default)]
+    text: String,
+}
+
+async fn instruction(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<ReviewOpinionReports, Instruction>,
+) -> PageResult {
     let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<ReviewOpinionReports>()?;
-    let get = |k: &str| f.form.get(k).unwrap_or("");
+    let i = &f.form;
     let i = InstructionInput {
-        leader: get("leader"),
-        level: get("level"),
-        on_date: get("on_date"),
-        text: get("text"),
+        leader: &i.leader,
+        level: &i.level,
+        on_date: &i.on_date,
+        text: &i.text,
     };
-    let r = review::instruct(&state.app, &g, id, &i).await;
+    let r = review::instruct(&state.app, &f.granted, id, &i).await;
     after(&state, &f.auth, "office", id, r).await
 }
 
-async fn office_feedback(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+/// What came of a report: the whole account and the part the public may read.
+#[derive(serde::Deserialize)]
+struct Feedback {
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    public_text: String,
+}
+
+async fn office_feedback(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<ReviewOpinionReports, Feedback>,
+) -> PageResult {
     let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<ReviewOpinionReports>()?;
-    let get = |k: &str| f.form.get(k).unwrap_or("");
-    let r = review::feedback_by_office(&state.app, &g, id, get("body"), get("public_text")).await;
+    let b = &f.form;
+    let r = review::feedback_by_office(&state.app, &f.granted, id, &b.body, &b.public_text).await;
     after(&state, &f.auth, "office", id, r).await
 }
 
-async fn unit_feedback(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+async fn unit_feedback(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<HandleAssignments, Feedback>,
+) -> PageResult {
     let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<HandleAssignments>()?;
-    let get = |k: &str| f.form.get(k).unwrap_or("");
-    let r = review::feedback_by_unit(&state.app, &g, id, get("body"), get("public_text")).await;
+    let b = &f.form;
+    let r = review::feedback_by_unit(&state.app, &f.granted, id, &b.body, &b.public_text).await;
     after(&state, &f.auth, "unit", id, r).await
 }
 
@@ -601,16 +715,19 @@ async fn bulletin_list(
     bulletins_page(&state, &a, saved_in(&q), String::new()).await
 }
 
-async fn compile(S(state): S<State>, f: CsrfForm) -> PageResult {
-    let g = f.auth.actor.grant::<ReviewOpinionReports>()?;
-    let r = bulletins::compile(
-        &state.app,
-        &g,
-        f.form.get("title").unwrap_or(""),
-        &ids_of(&f, "report_id"),
-    )
-    .await
-    .map(|_| ());
+/// A new bulletin issue: its title and the reports ticked for it.
+#[derive(serde::Deserialize)]
+struct Compile {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    report_id: Vec<i64>,
+}
+
+async fn compile(S(state): S<State>, f: GrantedForm<ReviewOpinionReports, Compile>) -> PageResult {
+    let r = bulletins::compile(&state.app, &f.granted, &f.form.title, &f.form.report_id)
+        .await
+        .map(|_| ());
     after_step(r, "/office/bulletins?saved=1".into(), |msg| {
         bulletins_page(&state, &f.auth, false, msg)
     })

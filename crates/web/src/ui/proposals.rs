@@ -20,11 +20,12 @@ use lianxin_service::proposals::units::{self, AnswerInput};
 use lianxin_service::proposals::views::{self, Lines, ProposalView};
 use lianxin_service::rows::ProposalFilter as Filter;
 
-use super::opinions::{get_of, ids_of, page_no, pairs_of};
+use super::opinions::{get_of, page_no, pairs_of};
 use super::workspace::id_of;
 use super::{Nav, after_step, filters, page};
 use crate::error::PageError;
-use crate::session::{Auth, CsrfForm, CsrfMultipart, MaybeAuth, PageAuth};
+use crate::form::{Button, GrantedForm};
+use crate::session::{Auth, CsrfMultipart, MaybeAuth, PageAuth};
 use crate::{State, UPLOAD_LIMIT};
 
 type PageResult = Result<Response, PageError>;
@@ -51,27 +52,22 @@ pub fn routes() -> Routes {
         .route("/proposals", get(public_list))
         .route("/proposals/{id}", get(public_detail))
         .route("/proposals/{id}/answers/{aid}", get(attachment));
-    let routes = crate::actions!(
-        routes,
-        "/office/proposals",
-        office_step,
-        [
-            "accept",
-            "not-accept",
-            "merge",
-            "assign",
-            "approve-extension",
-            "key",
-            "oversight",
-            "excellent"
-        ]
-    );
-    crate::actions!(
-        routes,
-        "/unit/proposals",
-        unit_step,
-        ["object", "extension", "co-opinion"]
-    )
+    // The office's steps and the units' steps: a route and a typed form each.
+    routes
+        .route("/office/proposals/{id}/accept", post(accept))
+        .route("/office/proposals/{id}/not-accept", post(not_accept))
+        .route("/office/proposals/{id}/merge", post(merge))
+        .route("/office/proposals/{id}/assign", post(assign))
+        .route(
+            "/office/proposals/{id}/approve-extension",
+            post(approve_extension),
+        )
+        .route("/office/proposals/{id}/key", post(mark_key))
+        .route("/office/proposals/{id}/oversight", post(oversight))
+        .route("/office/proposals/{id}/excellent", post(excellent))
+        .route("/unit/proposals/{id}/object", post(object))
+        .route("/unit/proposals/{id}/extension", post(extension))
+        .route("/unit/proposals/{id}/co-opinion", post(co_opinion))
 }
 
 #[derive(Template)]
@@ -240,17 +236,39 @@ impl FormPage {
     }
 }
 
-fn input_of(f: &CsrfForm) -> ProposalInput<'_> {
-    let get = |k: &str| f.form.get(k).unwrap_or("");
-    ProposalInput {
-        title: get("title"),
-        cause: get("cause"),
-        analysis: get("analysis"),
-        suggestions: get("suggestions"),
-        kind: get("kind"),
-        collective_body: get("collective_body"),
-        collective_name: get("collective_name"),
-        cosigners: ids_of(f, "cosigner"),
+/// The proposal form: its four parts, individual or collective, and the co-signers ticked.
+#[derive(serde::Deserialize)]
+struct ProposalForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    cause: String,
+    #[serde(default)]
+    analysis: String,
+    #[serde(default)]
+    suggestions: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    collective_body: String,
+    #[serde(default)]
+    collective_name: String,
+    #[serde(default)]
+    cosigner: Vec<i64>,
+}
+
+impl ProposalForm {
+    fn input(&self) -> ProposalInput<'_> {
+        ProposalInput {
+            title: &self.title,
+            cause: &self.cause,
+            analysis: &self.analysis,
+            suggestions: &self.suggestions,
+            kind: &self.kind,
+            collective_body: &self.collective_body,
+            collective_name: &self.collective_name,
+            cosigners: self.cosigner.clone(),
+        }
     }
 }
 
@@ -306,10 +324,9 @@ async fn new_form(S(state): S<State>, PageAuth(a): PageAuth) -> PageResult {
     ))
 }
 
-async fn create(S(state): S<State>, f: CsrfForm) -> PageResult {
-    let g = f.auth.actor.grant::<DraftProposals>()?;
-    let input = input_of(&f);
-    match drafting::draft(&state.app, &g, &input).await {
+async fn create(S(state): S<State>, f: GrantedForm<DraftProposals, ProposalForm>) -> PageResult {
+    let input = f.form.input();
+    match drafting::draft(&state.app, &f.granted, &input).await {
         Ok(id) => Ok(Redirect::to(&format!("/me/proposals/{id}?saved=1")).into_response()),
         Err(e @ (lianxin_service::Error::Invalid(_) | lianxin_service::Error::Conflict { .. })) => {
             let form = form_of(
@@ -534,131 +551,256 @@ async fn after(
     .await
 }
 
-async fn edit(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
-    let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<DraftProposals>()?;
-    let r = drafting::edit(&state.app, &g, id, &input_of(&f)).await;
-    after(&state, &f.auth, "member", id, r).await
-}
-
-async fn submit(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
-    let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<DraftProposals>()?;
-    let r = drafting::submit(&state.app, &g, id).await;
-    after(&state, &f.auth, "member", id, r).await
-}
-
-async fn respond(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
-    let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<DraftProposals>()?;
-    let accept = f.form.get("accept") == Some("yes");
-    let r = drafting::respond(&state.app, &g, id, accept).await;
-    after(&state, &f.auth, "member", id, r).await
-}
-
-async fn rate(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
-    let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<DraftProposals>()?;
-    let get = |k: &str| f.form.get(k).unwrap_or("");
-    let r = drafting::rate(&state.app, &g, id, get("rating"), get("comment")).await;
-    after(&state, &f.auth, "member", id, r).await
-}
-
-/// The units of an assignment from the form: a lead plus co-handling units, or separate units.
-fn assignment_of(f: &CsrfForm) -> Vec<(i64, &'static str)> {
-    if f.form.get("mode") == Some("separate") {
-        return ids_of(f, "separate_unit")
-            .into_iter()
-            .map(|u| (u, "separate"))
-            .collect();
-    }
-    let mut list: Vec<(i64, &'static str)> = f
-        .form
-        .get("lead_unit")
-        .and_then(|v| v.parse().ok())
-        .map(|u| vec![(u, "lead")])
-        .unwrap_or_default();
-    list.extend(ids_of(f, "co_unit").into_iter().map(|u| (u, "co")));
-    list
-}
-
-async fn office_step(
+async fn edit(
     S(state): S<State>,
     Path(id): Path<String>,
-    step: &'static str,
-    f: CsrfForm,
+    f: GrantedForm<DraftProposals, ProposalForm>,
 ) -> PageResult {
     let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<ManageProposals>()?;
-    let app = &state.app;
-    let get = |k: &str| f.form.get(k).unwrap_or("");
-    let r = match step {
-        "accept" => {
-            review::accept(
-                app,
-                &g,
-                id,
-                get("number"),
-                get("category"),
-                get("internal") == "on",
-            )
-            .await
-        }
-        "not-accept" => {
-            review::not_accept(
-                app,
-                &g,
-                id,
-                get("reason"),
-                get("conversion"),
-                get("letter_unit_id").parse().ok(),
-            )
-            .await
-        }
-        "merge" => match get("into").trim().parse() {
-            Ok(into) => review::merge(app, &g, id, into).await,
-            Err(_) => {
-                Err(lianxin_domain::Invalid::one("into", "required", "请填写并案目标的编号").into())
-            }
-        },
-        "assign" => review::assign(app, &g, id, &assignment_of(&f)).await,
-        "approve-extension" => review::approve_extension(app, &g, id).await,
-        "key" => review::mark_key(app, &g, id, get("leader")).await,
-        "oversight" => {
-            review::oversight_note(app, &g, id, get("kind"), get("on_date"), get("body")).await
-        }
-        "excellent" => review::mark_excellent(app, &g, id).await,
-        _ => {
-            return Err(PageError(lianxin_service::Error::not_found(
-                "page.not_found",
-                "页面不存在",
-            )));
+    let r = drafting::edit(&state.app, &f.granted, id, &f.form.input()).await;
+    after(&state, &f.auth, "member", id, r).await
+}
+
+async fn submit(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<DraftProposals, Button>,
+) -> PageResult {
+    let id = id_of(&id)?;
+    let r = drafting::submit(&state.app, &f.granted, id).await;
+    after(&state, &f.auth, "member", id, r).await
+}
+
+/// A co-signer's answer to an invitation: `accept=yes` joins, anything else declines.
+#[derive(serde::Deserialize)]
+struct Invitation {
+    #[serde(default)]
+    accept: String,
+}
+
+async fn respond(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<DraftProposals, Invitation>,
+) -> PageResult {
+    let id = id_of(&id)?;
+    let accept = f.form.accept == "yes";
+    let r = drafting::respond(&state.app, &f.granted, id, accept).await;
+    after(&state, &f.auth, "member", id, r).await
+}
+
+/// The proposer's satisfaction with the answer.
+#[derive(serde::Deserialize)]
+struct RateForm {
+    #[serde(default)]
+    rating: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn rate(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<DraftProposals, RateForm>,
+) -> PageResult {
+    let id = id_of(&id)?;
+    let r = drafting::rate(&state.app, &f.granted, id, &f.form.rating, &f.form.comment).await;
+    after(&state, &f.auth, "member", id, r).await
+}
+
+type OfficeForm<T> = GrantedForm<ManageProposals, T>;
+type UnitForm<T> = GrantedForm<HandleAssignments, T>;
+
+/// Filing (立案): the number, the category, and whether it is for internal handling.
+#[derive(serde::Deserialize)]
+struct Accept {
+    #[serde(default)]
+    number: String,
+    #[serde(default)]
+    category: String,
+    internal: Option<String>,
+}
+
+async fn accept(S(state): S<State>, Path(id): Path<String>, f: OfficeForm<Accept>) -> PageResult {
+    let id = id_of(&id)?;
+    let a = &f.form;
+    let internal = a.internal.as_deref() == Some("on");
+    let r = review::accept(&state.app, &f.granted, id, &a.number, &a.category, internal).await;
+    after(&state, &f.auth, "office", id, r).await
+}
+
+/// Not filed: why, what it becomes instead, and to which unit a letter goes.
+#[derive(serde::Deserialize)]
+struct NotAccept {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    conversion: String,
+    letter_unit_id: Option<i64>,
+}
+
+async fn not_accept(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: OfficeForm<NotAccept>,
+) -> PageResult {
+    let id = id_of(&id)?;
+    let n = &f.form;
+    let r = review::not_accept(
+        &state.app,
+        &f.granted,
+        id,
+        &n.reason,
+        &n.conversion,
+        n.letter_unit_id,
+    )
+    .await;
+    after(&state, &f.auth, "office", id, r).await
+}
+
+/// Merging (并案) into another proposal, by its number.
+#[derive(serde::Deserialize)]
+struct Merge {
+    into: Option<i64>,
+}
+
+async fn merge(S(state): S<State>, Path(id): Path<String>, f: OfficeForm<Merge>) -> PageResult {
+    let id = id_of(&id)?;
+    let r = match f.form.into {
+        Some(into) => review::merge(&state.app, &f.granted, id, into).await,
+        None => {
+            Err(lianxin_domain::Invalid::one("into", "required", "请填写并案目标的编号").into())
         }
     };
     after(&state, &f.auth, "office", id, r).await
 }
 
-async fn unit_step(
+/// The units of an assignment: a lead plus co-handling units, or separate units.
+#[derive(serde::Deserialize)]
+struct Assign {
+    #[serde(default)]
+    mode: String,
+    lead_unit: Option<i64>,
+    #[serde(default)]
+    co_unit: Vec<i64>,
+    #[serde(default)]
+    separate_unit: Vec<i64>,
+}
+
+impl Assign {
+    fn units(&self) -> Vec<(i64, &'static str)> {
+        if self.mode == "separate" {
+            return self
+                .separate_unit
+                .iter()
+                .map(|&u| (u, "separate"))
+                .collect();
+        }
+        let lead = self.lead_unit.map(|u| (u, "lead"));
+        lead.into_iter()
+            .chain(self.co_unit.iter().map(|&u| (u, "co")))
+            .collect()
+    }
+}
+
+async fn assign(S(state): S<State>, Path(id): Path<String>, f: OfficeForm<Assign>) -> PageResult {
+    let id = id_of(&id)?;
+    let r = review::assign(&state.app, &f.granted, id, &f.form.units()).await;
+    after(&state, &f.auth, "office", id, r).await
+}
+
+async fn approve_extension(
     S(state): S<State>,
     Path(id): Path<String>,
-    step: &'static str,
-    f: CsrfForm,
+    f: OfficeForm<Button>,
 ) -> PageResult {
     let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<HandleAssignments>()?;
-    let app = &state.app;
-    let get = |k: &str| f.form.get(k).unwrap_or("");
-    let r = match step {
-        "object" => units::object(app, &g, id, get("reason")).await,
-        "extension" => units::request_extension(app, &g, id, get("reason")).await,
-        "co-opinion" => units::co_opinion(app, &g, id, get("body")).await,
-        _ => {
-            return Err(PageError(lianxin_service::Error::not_found(
-                "page.not_found",
-                "页面不存在",
-            )));
-        }
-    };
+    let r = review::approve_extension(&state.app, &f.granted, id).await;
+    after(&state, &f.auth, "office", id, r).await
+}
+
+/// A key proposal (重点提案) and the leader who oversees it.
+#[derive(serde::Deserialize)]
+struct KeyProposal {
+    #[serde(default)]
+    leader: String,
+}
+
+async fn mark_key(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: OfficeForm<KeyProposal>,
+) -> PageResult {
+    let id = id_of(&id)?;
+    let r = review::mark_key(&state.app, &f.granted, id, &f.form.leader).await;
+    after(&state, &f.auth, "office", id, r).await
+}
+
+/// A note of oversight (督办): what kind, when, and what was found.
+#[derive(serde::Deserialize)]
+struct Oversight {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    on_date: String,
+    #[serde(default)]
+    body: String,
+}
+
+async fn oversight(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: OfficeForm<Oversight>,
+) -> PageResult {
+    let id = id_of(&id)?;
+    let o = &f.form;
+    let r = review::oversight_note(&state.app, &f.granted, id, &o.kind, &o.on_date, &o.body).await;
+    after(&state, &f.auth, "office", id, r).await
+}
+
+async fn excellent(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: OfficeForm<Button>,
+) -> PageResult {
+    let id = id_of(&id)?;
+    let r = review::mark_excellent(&state.app, &f.granted, id).await;
+    after(&state, &f.auth, "office", id, r).await
+}
+
+/// A unit's objection to an assignment, or its request for more time: the reason.
+#[derive(serde::Deserialize)]
+struct Reason {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn object(S(state): S<State>, Path(id): Path<String>, f: UnitForm<Reason>) -> PageResult {
+    let id = id_of(&id)?;
+    let r = units::object(&state.app, &f.granted, id, &f.form.reason).await;
+    after(&state, &f.auth, "unit", id, r).await
+}
+
+async fn extension(S(state): S<State>, Path(id): Path<String>, f: UnitForm<Reason>) -> PageResult {
+    let id = id_of(&id)?;
+    let r = units::request_extension(&state.app, &f.granted, id, &f.form.reason).await;
+    after(&state, &f.auth, "unit", id, r).await
+}
+
+/// A co-handling unit's opinion for the lead unit.
+#[derive(serde::Deserialize)]
+struct CoOpinion {
+    #[serde(default)]
+    body: String,
+}
+
+async fn co_opinion(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: UnitForm<CoOpinion>,
+) -> PageResult {
+    let id = id_of(&id)?;
+    let r = units::co_opinion(&state.app, &f.granted, id, &f.form.body).await;
     after(&state, &f.auth, "unit", id, r).await
 }
 
@@ -733,16 +875,28 @@ async fn windows(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuer
     windows_page(&state, &a, saved_in(&q), String::new()).await
 }
 
-async fn set_window(S(state): S<State>, f: CsrfForm) -> PageResult {
-    let g = f.auth.actor.grant::<ManageProposals>()?;
-    let get = |k: &str| f.form.get(k).unwrap_or("");
+/// A submission window (征集期) of a year.
+#[derive(serde::Deserialize)]
+struct Window {
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    opens_on: String,
+    #[serde(default)]
+    closes_on: String,
+}
+
+async fn set_window(S(state): S<State>, f: OfficeForm<Window>) -> PageResult {
+    let w = &f.form;
     let r = drafting::set_window(
         &state.app,
-        &g,
-        get("year"),
-        get("kind"),
-        get("opens_on"),
-        get("closes_on"),
+        &f.granted,
+        &w.year,
+        &w.kind,
+        &w.opens_on,
+        &w.closes_on,
     )
     .await;
     after_step(r, "/office/proposal-windows?saved=1".into(), |msg| {

@@ -22,7 +22,8 @@ use super::{Nav, filters, page};
 use crate::State;
 use crate::api::query_pairs;
 use crate::error::PageError;
-use crate::session::{Auth, CsrfForm, PageAuth};
+use crate::form::GrantedForm;
+use crate::session::{Auth, PageAuth};
 
 type PageResult = Result<Response, PageError>;
 
@@ -173,22 +174,54 @@ async fn after(
     super::after_step(r, back, |msg| detail_page(state, a, id, false, msg)).await
 }
 
-async fn reply(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+/// A member's reply: the text and who sees it.
+#[derive(serde::Deserialize)]
+struct ReplyForm {
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    how: How,
+}
+
+/// The radio buttons of the reply form.
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+enum How {
+    Answer,
+    #[default]
+    Public,
+    Note,
+}
+
+async fn reply(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<AnswerConcerns, ReplyForm>,
+) -> PageResult {
     let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<AnswerConcerns>()?;
-    let how = match f.form.get("how") {
-        Some("answer") => Reply::Answer,
-        Some("note") => Reply::InternalNote,
-        _ => Reply::Public,
+    let how = match f.form.how {
+        How::Answer => Reply::Answer,
+        How::Note => Reply::InternalNote,
+        How::Public => Reply::Public,
     };
-    let r = steps::reply(&state.app, &g, id, f.form.get("body").unwrap_or(""), how).await;
+    let r = steps::reply(&state.app, &f.granted, id, &f.form.body, how).await;
     after(&state, &f.auth, id, r, format!("/me/concerns/{id}?saved=1")).await
 }
 
-async fn request_reroute(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+/// Asking the office to send a concern elsewhere, and why.
+#[derive(serde::Deserialize)]
+struct RerouteRequest {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn request_reroute(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<AnswerConcerns, RerouteRequest>,
+) -> PageResult {
     let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<AnswerConcerns>()?;
-    let r = steps::request_reroute(&state.app, &g, id, f.form.get("reason").unwrap_or("")).await;
+    let r = steps::request_reroute(&state.app, &f.granted, id, &f.form.reason).await;
     after(&state, &f.auth, id, r, format!("/me/concerns/{id}?saved=1")).await
 }
 
@@ -268,35 +301,60 @@ async fn studio_log(
     }))
 }
 
-async fn add_visit(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+/// A visit received at a studio (接待), as the studio log's form sends it.
+#[derive(serde::Deserialize)]
+struct Visit {
+    #[serde(default)]
+    visited_on: String,
+    member_id: Option<i64>,
+    #[serde(default)]
+    visitor: String,
+    #[serde(default)]
+    topic: String,
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    outcome: String,
+}
+
+async fn add_visit(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<RecordReception, Visit>,
+) -> PageResult {
     let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<RecordReception>()?;
-    let get = |k: &str| f.form.get(k).unwrap_or("");
+    let v = &f.form;
     let v = studio_work::VisitInput {
-        visited_on: get("visited_on"),
-        member_id: get("member_id").parse().ok(),
-        visitor: get("visitor"),
-        topic: get("topic"),
-        summary: get("summary"),
-        outcome: get("outcome"),
+        visited_on: &v.visited_on,
+        member_id: v.member_id,
+        visitor: &v.visitor,
+        topic: &v.topic,
+        summary: &v.summary,
+        outcome: &v.outcome,
     };
-    studio_work::log_visit(&state.app, &g, id, &v).await?;
+    studio_work::log_visit(&state.app, &f.granted, id, &v).await?;
     Ok(Redirect::to(&format!("/me/studio/{id}?saved=1")).into_response())
 }
 
-async fn visit_to_concern(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
-    let g = f.auth.actor.grant::<RecordReception>()?;
-    let category = f
-        .form
-        .get("category_id")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+/// Turning a visit into a concern: its category and area.
+#[derive(serde::Deserialize)]
+struct VisitConcern {
+    category_id: Option<i64>,
+    #[serde(default)]
+    area: String,
+}
+
+async fn visit_to_concern(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<RecordReception, VisitConcern>,
+) -> PageResult {
     let code = studio_work::visit_to_concern(
         &state.app,
-        &g,
+        &f.granted,
         id_of(&id)?,
-        category,
-        f.form.get("area").unwrap_or(""),
+        f.form.category_id,
+        &f.form.area,
     )
     .await?;
     Ok(Redirect::to(&format!("/c/{code}")).into_response())
@@ -340,17 +398,31 @@ async fn service_work(
     }))
 }
 
-async fn record_delivery(S(state): S<State>, Path(id): Path<String>, f: CsrfForm) -> PageResult {
+/// One delivery of a service offer: when, for how many people, what was done.
+#[derive(serde::Deserialize)]
+struct Delivery {
+    #[serde(default)]
+    delivered_on: String,
+    #[serde(default)]
+    people_count: String,
+    #[serde(default)]
+    summary: String,
+}
+
+async fn record_delivery(
+    S(state): S<State>,
+    Path(id): Path<String>,
+    f: GrantedForm<RecordService, Delivery>,
+) -> PageResult {
     let id = id_of(&id)?;
-    let g = f.auth.actor.grant::<RecordService>()?;
-    let get = |k: &str| f.form.get(k).unwrap_or("");
+    let d = &f.form;
     studio_work::record_delivery(
         &state.app,
-        &g,
+        &f.granted,
         id,
-        get("delivered_on"),
-        get("people_count"),
-        get("summary"),
+        &d.delivered_on,
+        &d.people_count,
+        &d.summary,
     )
     .await?;
     Ok(Redirect::to(&format!("/me/services/{id}?saved=1")).into_response())
