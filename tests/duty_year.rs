@@ -1295,3 +1295,40 @@ both_demo!(actions_on_a_year_need_the_year, |t| {
     let (_, html) = text(&office, &t, "/office/appraisal").await;
     assert!(html.contains("data-stage=\"not_opened\""));
 });
+
+// A page's year and page number, when given, must be what they say: `?year=去年` is refused
+// rather than showing this year under a wrong heading, and `?page=abc` rather than page 1.
+// Left out (or empty, as a filter form sends it) they are this year and the first page. The
+// page's permission comes first: a member asking an office page with a bad year is told no.
+both_demo!(a_page_refuses_a_year_or_page_that_is_not_one, |t| {
+    let member = t.signed_in("member").await;
+    let office = t.signed_in("office").await;
+    let this = i64::from(Utc::now().year());
+    for path in [
+        "/me/duty?year=去年",
+        "/me/archive?year=1999",
+        "/me/duty-report?year=20x6",
+    ] {
+        let (s, html) = text(&member, &t, path).await;
+        assert_eq!(s, 422, "{path}");
+        assert!(html.contains("请选择有效的年度"), "{path}");
+    }
+    for path in ["/me/duty", "/me/duty?year=", "/me/archive?saved=1"] {
+        let (s, html) = text(&member, &t, path).await;
+        assert_eq!(s, 200, "{path}");
+        assert!(html.contains(&this.to_string()), "{path}");
+    }
+    let (s, _) = text(&member, &t, &format!("/me/archive?year={}", this - 1)).await;
+    assert_eq!(s, 200);
+    let (s, html) = text(&office, &t, "/office/reports?page=abc").await;
+    assert_eq!(s, 422);
+    assert!(html.contains("页码"));
+    assert_eq!(text(&office, &t, "/office/reports?page=").await.0, 200);
+    assert_eq!(text(&office, &t, "/office/reports?page=2").await.0, 200);
+    // Permission before input.
+    assert_eq!(text(&member, &t, "/office/scoring?year=去年").await.0, 403);
+    assert_eq!(
+        text(&member, &t, "/office/appraisal?year=去年").await.0,
+        403
+    );
+});

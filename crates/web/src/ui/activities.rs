@@ -151,7 +151,7 @@ async fn organised(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQu
     let g = a.actor.grant::<OrganiseActivities>()?;
     let q = pairs_of(q)?;
     let status = get_of(&q, "status").map(str::to_string);
-    let paged = views::organised(&state.app, &g, status.clone(), page_no(&q)).await?;
+    let paged = views::organised(&state.app, &g, status.clone(), page_no(&q)?).await?;
     let mut p = list_page(Some(&a), "organiser");
     p.kinds = views::kinds(&state.app, a.actor.committee_id).await?;
     p.status = status.unwrap_or_default();

@@ -88,6 +88,7 @@ async fn office_page(state: &State, a: &Auth, year: i64, error: String, saved: b
 }
 
 async fn office(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuery) -> PageResult {
+    a.actor.grant::<ManageDutyYear>()?;
     let saved = q.as_deref().is_some_and(|q| q.contains("saved"));
     office_page(&state, &a, year_of(q)?, String::new(), saved).await
 }
@@ -186,6 +187,7 @@ async fn peer(
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> PageResult {
+    a.actor.grant::<AppraisePeers>()?;
     peer_page(
         &state,
         &a,

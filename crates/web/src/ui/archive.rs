@@ -11,11 +11,12 @@ use chrono::Datelike;
 use lianxin_domain::access::{JoinActivities, ViewOrganisation};
 use lianxin_service::duty::{self, Archive, Ranking};
 
-use super::opinions::{get_of, pairs_of};
+use super::opinions::pairs_of;
 use super::workspace::id_of;
 use super::{Nav, download, filters, page};
 use crate::State;
 use crate::error::PageError;
+use crate::form::Year;
 use crate::session::PageAuth;
 
 type PageResult = Result<Response, PageError>;
@@ -87,28 +88,25 @@ pub(super) fn format_points(centi: i64) -> String {
     }
 }
 
-/// The year a form posts. Required: an action on a year (closing it, opening its appraisal,
-/// publishing its menu) never falls back to the current year when the field is missing or
-/// not a year — the caller gets 422 and nothing changes.
-pub(super) fn posted_year(v: Option<&str>) -> Result<i64, PageError> {
-    let this = i64::from(lianxin_service::opinions::bulletins::china(chrono::Utc::now()).year());
-    v.map(str::trim)
-        .and_then(|y| y.parse::<i64>().ok())
-        .filter(|y| (2000..=this + 1).contains(y))
-        .ok_or_else(|| {
-            PageError(lianxin_service::Error::Invalid(
-                lianxin_domain::Invalid::one("year", "invalid_year", "请选择有效的年度"),
-            ))
-        })
-}
-
+/// The year a page shows: `?year=` when given (and then it must be a year: `?year=去年` is a
+/// 422, not this year's page under a wrong heading), else this year. Take the page's
+/// permission first.
 pub(super) fn year_of(q: Option<String>) -> Result<i64, PageError> {
-    let q = pairs_of(q)?;
-    let this = i64::from(lianxin_service::opinions::bulletins::china(chrono::Utc::now()).year());
-    Ok(get_of(&q, "year")
-        .and_then(|y| y.parse().ok())
-        .filter(|y| (2000..=this + 1).contains(y))
-        .unwrap_or(this))
+    #[derive(serde::Deserialize)]
+    struct OfYear {
+        year: Option<Year>,
+    }
+    let mut pairs = pairs_of(q)?;
+    // A filter form sends its empty fields: empty means not given.
+    pairs.retain(|(_, v)| !v.is_empty());
+    match crate::form::typed::<OfYear>(&pairs).map_err(|inv| PageError(inv.into()))? {
+        OfYear {
+            year: Some(Year(y)),
+        } => Ok(y),
+        OfYear { year: None } => Ok(i64::from(
+            lianxin_service::opinions::bulletins::china(chrono::Utc::now()).year(),
+        )),
+    }
 }
 
 async fn mine(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuery) -> PageResult {

@@ -79,6 +79,7 @@ async fn duty_page(
 }
 
 async fn my_duty(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuery) -> PageResult {
+    a.actor.grant::<JoinActivities>()?;
     let pairs = super::opinions::pairs_of(q.clone())?;
     let saved = super::opinions::get_of(&pairs, "saved").is_some();
     let kind = super::opinions::get_of(&pairs, "kind")
@@ -196,6 +197,7 @@ async fn duty_report(
     PageAuth(a): PageAuth,
     RawQuery(q): RawQuery,
 ) -> PageResult {
+    a.actor.grant::<JoinActivities>()?;
     let saved = q.as_deref().is_some_and(|q| q.contains("saved"));
     statement_page(&state, &a, year_of(q)?, None, String::new(), saved).await
 }

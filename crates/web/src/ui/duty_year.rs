@@ -45,7 +45,6 @@ pub fn routes() -> Routes {
 }
 
 /// The year a form is about: its `year` field, checked like the query's.
-use super::archive::posted_year as form_year;
 
 #[derive(Template)]
 #[template(path = "scoring.html")]
@@ -85,6 +84,7 @@ async fn scoring_page(
 }
 
 async fn scoring(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuery) -> PageResult {
+    a.actor.grant::<ManageDutyYear>()?;
     let saved = q.as_deref().is_some_and(|q| q.contains("saved"));
     scoring_page(&state, &a, year_of(q)?, None, vec![], saved).await
 }
@@ -93,7 +93,7 @@ async fn scoring(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuer
 /// is listed with its line and nothing is saved.
 async fn save_rules(S(state): S<State>, m: CsrfMultipart<ManageDutyYear>) -> PageResult {
     let g = m.granted.clone();
-    let year = form_year(Some(m.field("year")))?;
+    let Year(year) = m.typed::<OfYear>()?.year;
     let source = match m.file("file") {
         Some((_, bytes)) => String::from_utf8_lossy(bytes).into_owned(),
         None => m.field("source").to_string(),
@@ -169,6 +169,7 @@ async fn menu_page(state: &State, a: &Auth, year: i64, error: String, saved: boo
 }
 
 async fn duty_menu(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuery) -> PageResult {
+    a.actor.grant::<ManageDutyYear>()?;
     let saved = q.as_deref().is_some_and(|q| q.contains("saved"));
     menu_page(&state, &a, year_of(q)?, String::new(), saved).await
 }

@@ -77,7 +77,7 @@ async fn list_page(
     }
     let category = get_of(&q, "category").unwrap_or("").to_string();
     let words = get_of(&q, "q").unwrap_or("").to_string();
-    let docs = library::search(&state.app, &g, Some(&category), Some(&words), page_no(&q)).await?;
+    let docs = library::search(&state.app, &g, Some(&category), Some(&words), page_no(&q)?).await?;
     let status = if error.is_empty() {
         axum::http::StatusCode::OK
     } else {

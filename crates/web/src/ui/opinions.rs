@@ -60,10 +60,26 @@ pub fn get_of<'a>(pairs: &'a [(String, String)], k: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
         .filter(|v| !v.is_empty())
 }
-pub fn page_no(pairs: &[(String, String)]) -> i64 {
-    get_of(pairs, "page")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1)
+/// The page of a list: `?page=N` from 1 to `records::MAX_PAGE`, else the first when not
+/// given; anything else is refused (422), never shown as page 1.
+pub fn page_no(pairs: &[(String, String)]) -> Result<i64, PageError> {
+    let max = lianxin_service::records::MAX_PAGE;
+    match get_of(pairs, "page") {
+        None => Ok(1),
+        Some(v) => v
+            .parse()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                PageError(lianxin_service::Error::Invalid(
+                    lianxin_domain::Invalid::one(
+                        "page",
+                        "invalid_page",
+                        format!("页码应为1到{max}之间的整数"),
+                    ),
+                ))
+            }),
+    }
 }
 
 #[derive(Template)]
@@ -130,7 +146,7 @@ fn list_page(a: &Auth, audience: &'static str, lines: Lines, q: Vec<(String, Str
 async fn mine(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuery) -> PageResult {
     let g = a.actor.grant::<DraftOpinionReports>()?;
     let q = pairs_of(q)?;
-    let lines = views::mine(&state.app, &g, page_no(&q)).await?;
+    let lines = views::mine(&state.app, &g, page_no(&q)?).await?;
     Ok(list_page(&a, "member", lines, q))
 }
 
@@ -152,14 +168,14 @@ async fn office_list(
         year: get_of(&q, "year").and_then(|y| y.parse().ok()),
         ..Filter::default()
     };
-    let lines = views::office_list(&state.app, &g, &f, page_no(&q)).await?;
+    let lines = views::office_list(&state.app, &g, &f, page_no(&q)?).await?;
     Ok(list_page(&a, "office", lines, q))
 }
 
 async fn unit_list(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuery) -> PageResult {
     let g = a.actor.grant::<HandleAssignments>()?;
     let q = pairs_of(q)?;
-    let lines = views::unit_list(&state.app, &g, page_no(&q)).await?;
+    let lines = views::unit_list(&state.app, &g, page_no(&q)?).await?;
     Ok(list_page(&a, "unit", lines, q))
 }
 

@@ -141,7 +141,7 @@ fn list_page(
 async fn mine(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuery) -> PageResult {
     let g = a.actor.grant::<DraftProposals>()?;
     let q = pairs_of(q)?;
-    let lines = views::mine(&state.app, &g, page_no(&q)).await?;
+    let lines = views::mine(&state.app, &g, page_no(&q)?).await?;
     let inv = views::invitations(&state.app, &g).await?;
     Ok(list_page(Some(&a), "member", lines, inv, q))
 }
@@ -168,14 +168,14 @@ async fn office_list(
         q: get_of(&q, "q").map(str::to_string),
         ..Filter::default()
     };
-    let lines = views::office_list(&state.app, &g, &f, page_no(&q)).await?;
+    let lines = views::office_list(&state.app, &g, &f, page_no(&q)?).await?;
     Ok(list_page(Some(&a), "office", lines, vec![], q))
 }
 
 async fn unit_list(S(state): S<State>, PageAuth(a): PageAuth, RawQuery(q): RawQuery) -> PageResult {
     let g = a.actor.grant::<HandleAssignments>()?;
     let q = pairs_of(q)?;
-    let lines = views::unit_list(&state.app, &g, page_no(&q)).await?;
+    let lines = views::unit_list(&state.app, &g, page_no(&q)?).await?;
     Ok(list_page(Some(&a), "unit", lines, vec![], q))
 }
 
@@ -204,7 +204,7 @@ async fn public_list(
         Public,
         cid,
         get_of(&q, "q").map(str::to_string),
-        page_no(&q),
+        page_no(&q)?,
     )
     .await?;
     Ok(list_page(a.as_ref(), "public", lines, vec![], q))
