@@ -19,10 +19,13 @@ for _ in $(seq 1 100); do curl -fs "$URL/healthz" >/dev/null && break; sleep 0.2
 TOKEN="$(curl -fs -X POST "$URL/api/v1/session" -H 'content-type: application/json' \
   -d '{"username":"admin","password":"lianxin-demo"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')"
 set +e
+# One worker: with two, Python 3.11's `ast.parse` (called by hypothesis from both threads)
+# fails now and then with "AST constructor recursion depth mismatch", a runtime error of the
+# tool that is not the server's.
 st --config-file scripts/schemathesis.toml run "$URL/api/openapi.json" \
   -H "Authorization: Bearer $TOKEN" \
   --checks all --exclude-checks object_level_authorization \
-  --max-time "$SECONDS_BUDGET" --workers 2 --seed 20261202 \
+  --max-time "$SECONDS_BUDGET" --workers 1 --seed 20261202 \
   --no-color >"$WORK/st.txt" 2>&1
 STATUS=$?
 set -e

@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use crate::State;
 use crate::body::FormPairs;
 use crate::error::PageError;
-use crate::session::{Auth, PageAuth, constant_eq};
+use crate::session::{Auth, PageAuth, PageGrant, constant_eq};
 
 /// A form posted by a signed-in person from one of our pages, read into `T` after the
 /// `_csrf` check. For routes whose right depends on the object (a member's own archive),
@@ -54,11 +54,8 @@ impl<P: Permission + Send + Sync, T: DeserializeOwned> FromRequest<State> for Gr
     type Rejection = Response;
     async fn from_request(req: Request, state: &State) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
-        let PageAuth(auth) = PageAuth::from_request_parts(&mut parts, state).await?;
-        let granted = auth
-            .actor
-            .grant::<P>()
-            .map_err(|d| PageError::from(d).into_response())?;
+        let PageGrant(auth, granted) =
+            PageGrant::<P>::from_request_parts(&mut parts, state).await?;
         let form = read(Request::from_parts(parts, body), state, &auth).await?;
         Ok(GrantedForm {
             auth,

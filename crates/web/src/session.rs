@@ -129,6 +129,22 @@ impl FromRequestParts<State> for ApiAuth {
     }
 }
 
+/// A signed-in person on a page holding permission `P`: the grant every page form and upload
+/// takes before it reads its body.
+pub struct PageGrant<P: Permission>(pub Auth, pub Granted<P>);
+
+impl<P: Permission + Send + Sync> FromRequestParts<State> for PageGrant<P> {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &State) -> Result<Self, Response> {
+        let PageAuth(auth) = PageAuth::from_request_parts(parts, state).await?;
+        let granted = auth
+            .actor
+            .grant::<P>()
+            .map_err(|d| PageError::from(d).into_response())?;
+        Ok(PageGrant(auth, granted))
+    }
+}
+
 /// A signed-in person on a page; anyone else is sent to the login page.
 pub struct PageAuth(pub Auth);
 
@@ -228,11 +244,8 @@ impl<P: Permission + Send + Sync> FromRequest<State> for CsrfMultipart<P> {
     type Rejection = Response;
     async fn from_request(req: Request, state: &State) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
-        let PageAuth(auth) = PageAuth::from_request_parts(&mut parts, state).await?;
-        let granted = auth
-            .actor
-            .grant::<P>()
-            .map_err(|d| PageError::from(d).into_response())?;
+        let PageGrant(auth, granted) =
+            PageGrant::<P>::from_request_parts(&mut parts, state).await?;
         let (fields, files) = read_multipart(Request::from_parts(parts, body), state).await?;
         let sent = fields
             .iter()
