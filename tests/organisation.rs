@@ -292,6 +292,17 @@ both_demo!(pagination_and_search, |t| {
         m["employer"].as_str().unwrap_or("").contains("第一中学")
             || m["name"].as_str().unwrap().contains("第一中学")
     }));
+    // A search word or text filter with a control character (a NUL, which PostgreSQL cannot
+    // take in a text parameter) is refused and named, on both databases alike.
+    for path in [
+        "/api/v1/members?q=%E4%B8%AD%00",
+        "/api/v1/members?q=a%0Ab",
+        "/api/v1/public/members?q=%00",
+    ] {
+        let (s, v) = t.get(&office, path).await;
+        assert_eq!(s, 422, "{path}: {v}");
+        assert_eq!(v["error"]["fields"][0]["field"], "q", "{path}");
+    }
 });
 
 both_demo!(lists_show_a_change_at_once, |t| {

@@ -84,6 +84,8 @@ pub fn parse_query(
             "q" => {
                 if v.chars().count() > 50 {
                     errors.push("q", "too_long", "搜索词不能超过50个字");
+                } else if has_control(v) {
+                    errors.push("q", "control_char", "搜索词含有不可见的控制字符");
                 } else {
                     q.filters.push(Filter::Search(v.to_string()));
                 }
@@ -102,6 +104,12 @@ pub fn parse_query(
     } else {
         Err(errors)
     }
+}
+
+/// No stored text holds a control character (the text parser refuses them), so a search or
+/// filter with one can only miss — and PostgreSQL cannot even take a NUL in a text parameter.
+fn has_control(v: &str) -> bool {
+    v.chars().any(char::is_control)
 }
 
 fn filter_for(f: &'static Field, v: &str) -> std::result::Result<Filter, Invalid> {
@@ -132,7 +140,7 @@ fn filter_for(f: &'static Field, v: &str) -> std::result::Result<Filter, Invalid
                 .ok_or_else(bad)?;
             Filter::Eq(f.name, Param::Text(code.to_string()))
         }
-        _ if v.chars().count() > MAX_FILTER_CHARS => return Err(bad()),
+        _ if v.chars().count() > MAX_FILTER_CHARS || has_control(v) => return Err(bad()),
         _ => Filter::Eq(f.name, Param::Text(v.to_string())),
     })
 }

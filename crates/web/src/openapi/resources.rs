@@ -11,6 +11,8 @@ use serde_json::{Map, Value, json};
 const CONTROLS: &str = r"\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F";
 /// What `str::trim` removes, and every control: a required text needs one character besides.
 const BLANKS: &str = r"\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+/// A search word or text filter: any text without control characters.
+const SEARCHABLE: &str = r"^[^\u0000-\u001F\u007F-\u009F]*$";
 /// Ids are 64-bit integers.
 const MAX_ID: i64 = i64::MAX;
 /// What `str::trim` treats as white space: a value of only these is "not given".
@@ -117,7 +119,7 @@ fn filter_schema(f: &Field) -> Value {
         Kind::Int { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
         Kind::Bool => json!({"type": "boolean"}),
         Kind::Choice(c) => json!({"type": "string", "enum": codes(c)}),
-        _ => json!({"type": "string", "maxLength": MAX_FILTER_CHARS}),
+        _ => json!({"type": "string", "maxLength": MAX_FILTER_CHARS, "pattern": SEARCHABLE}),
     }
 }
 
@@ -166,7 +168,7 @@ fn list_params(r: &Resource) -> Vec<Value> {
         json!({"name": "page", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}}),
         json!({"name": "per_page", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}}),
         json!({"name": "q", "in": "query", "required": false, "description": "按名称等搜索",
-            "schema": {"type": "string", "maxLength": 50}}),
+            "schema": {"type": "string", "maxLength": 50, "pattern": SEARCHABLE}}),
     ];
     for f in r.fields.iter().filter(|f| f.filter) {
         p.push(
