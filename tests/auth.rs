@@ -517,4 +517,11 @@ both_demo!(a_wrong_type_names_its_field_after_the_permission, |t| {
         .await;
     assert_eq!(s, 422, "{v}");
     assert_eq!(v["error"]["fields"][0]["field"], "member_id");
+    // A query is input too: the events need their permission before `limit` is read.
+    let (s, v) = t.get(&office, "/api/v1/events?limit=abc").await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(v["error"]["fields"][0]["field"], "limit");
+    let convenor = t.token("convenor").await;
+    let (s, _) = t.get(&convenor, "/api/v1/events?limit=abc").await;
+    assert_eq!(s, 403, "no permission: refused before the query is read");
 });

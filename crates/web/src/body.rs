@@ -76,15 +76,18 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for JsonBody
         let JsonObject(m) = JsonObject::from_request(req, state).await?;
         serde_path_to_error::deserialize(Value::Object(m))
             .map(JsonBody)
-            .map_err(|e| {
-                let field = e.path().to_string();
-                let message = format!("字段 {field} 的值无效：{}", e.inner());
-                crate::error::ApiError(lianxin_service::Error::Invalid(
-                    lianxin_domain::Invalid::one(&field, "invalid", &message),
-                ))
-                .into_response()
-            })
+            .map_err(|e| refused("字段", e))
     }
+}
+
+/// A typed API input that does not read: a 422 naming the field (`what`: 字段 or 参数).
+fn refused<E: std::fmt::Display>(what: &str, e: serde_path_to_error::Error<E>) -> Response {
+    let field = e.path().to_string();
+    let message = format!("{what} {field} 的值无效：{}", e.inner());
+    crate::error::ApiError(lianxin_service::Error::Invalid(
+        lianxin_domain::Invalid::one(&field, "invalid", &message),
+    ))
+    .into_response()
 }
 
 /// A form body (`application/x-www-form-urlencoded`) as ordered pairs, repeats kept: for
@@ -172,13 +175,6 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestP
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(raw.as_bytes()));
         serde_path_to_error::deserialize(de)
             .map(ApiQuery)
-            .map_err(|e| {
-                let field = e.path().to_string();
-                let message = format!("参数 {field} 的值无效：{}", e.inner());
-                crate::error::ApiError(lianxin_service::Error::Invalid(
-                    lianxin_domain::Invalid::one(&field, "invalid", &message),
-                ))
-                .into_response()
-            })
+            .map_err(|e| refused("参数", e))
     }
 }

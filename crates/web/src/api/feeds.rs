@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::ApiResult;
 use crate::State;
 use crate::body::{ApiQuery, JsonBody};
-use crate::session::ApiAuth;
+use crate::session::{ApiAuth, ApiGrant};
 
 pub const MAX_EVENTS: u32 = 500;
 
@@ -49,10 +49,9 @@ pub struct EventList {
     responses((status = 200, description = "事件，新的在前", body = EventList)))]
 pub async fn list_events(
     S(state): S<State>,
-    ApiAuth(a): ApiAuth,
+    ApiGrant(g): ApiGrant<ReadEvents>,
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> ApiResult<Json<EventList>> {
-    let g = a.actor.grant::<ReadEvents>()?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=MAX_EVENTS).contains(&limit) {
         return Err(Error::Invalid(Invalid::one(
