@@ -23,6 +23,9 @@ pub struct Config {
     pub secure_cookies: Option<bool>,
     pub trust_proxy: Option<bool>,
     pub log: Option<String>,
+    /// On SIGTERM or Ctrl-C: how long requests in flight may take to finish (seconds,
+    /// default 30) before what is left is closed.
+    pub shutdown_grace_secs: Option<u64>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://lianxin.db";
@@ -57,6 +60,7 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("secure_cookies", &self.secure_cookies)
             .field("trust_proxy", &self.trust_proxy)
+            .field("shutdown_grace_secs", &self.shutdown_grace_secs)
             .finish()
     }
 }
@@ -93,6 +97,11 @@ impl Config {
         c.secure_cookies = flag("LIANXIN_SECURE_COOKIES").or(c.secure_cookies);
         c.trust_proxy = flag("LIANXIN_TRUST_PROXY").or(c.trust_proxy);
         c.log = env("LIANXIN_LOG").or(c.log);
+        if let Some(v) = env("LIANXIN_SHUTDOWN_GRACE_SECS") {
+            c.shutdown_grace_secs = Some(v.parse().with_context(|| {
+                format!("LIANXIN_SHUTDOWN_GRACE_SECS 应为秒数（整数），而不是“{v}”")
+            })?);
+        }
         Ok(c)
     }
 
@@ -102,6 +111,11 @@ impl Config {
 
     pub fn addr(&self) -> &str {
         self.addr.as_deref().unwrap_or(DEFAULT_ADDR)
+    }
+
+    /// See [`Config::shutdown_grace_secs`].
+    pub fn shutdown_grace(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.shutdown_grace_secs.unwrap_or(30))
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -222,6 +236,10 @@ trust_proxy = false
 
 # 日志级别（tracing 过滤表达式）。环境变量：LIANXIN_LOG
 log = "info"
+
+# 收到 SIGTERM 或 Ctrl-C 后，等待进行中的请求完成的最长秒数，超时后关闭剩余连接。
+# 环境变量：LIANXIN_SHUTDOWN_GRACE_SECS
+shutdown_grace_secs = 30
 "#;
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 mod config;
 
+use std::future::IntoFuture;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::{Parser, Subcommand};
 use lianxin_domain::access::{ManageOrganisation, ManageUsers, RevealPhone, Role, system_actor};
 use lianxin_domain::audit::Verdict;
-use lianxin_service::{App, Crypto, audit, auth, committees, demo, roster};
+use lianxin_service::{App, Crypto, audit, auth, committees, demo, jobs, roster};
 use lianxin_store::Db;
 
 use crate::config::Config;
@@ -229,6 +230,15 @@ fn init_logging(c: &Config) {
         .try_init();
 }
 
+/// The innermost cause of an error, said once (drivers wrap the same cause several times).
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
 async fn open(c: &Config) -> Result<App> {
     open_with(c, 0).await
 }
@@ -244,10 +254,26 @@ async fn open_checked(c: &Config, warm: u32) -> Result<App> {
 /// Open the database; `warm` PostgreSQL connections stay open while idle (see `Db::connect_with`).
 async fn open_with(c: &Config, warm: u32) -> Result<App> {
     let url = c.database_url();
-    let db = Db::connect_with(url, warm)
-        .await
-        .with_context(|| format!("无法连接数据库 {}", config::redact_url(url)))?;
-    db.migrate().await.context("数据库迁移失败")?;
+    let db = Db::connect_with(url, warm).await.map_err(|e| {
+        anyhow!(
+            "无法连接数据库 {}：{}。请检查 database_url / LIANXIN_DATABASE_URL 以及数据库是否在运行。Cannot connect to the database.",
+            config::redact_url(url),
+            root_cause(&e)
+        )
+    })?;
+    if let Ok((Some(applied), known)) = db.schema_versions().await
+        && applied > known
+    {
+        bail!(
+            "数据库已由更新版本的连心升级（结构版本 {applied}，本程序只认识到 {known}）：请使用新版本的 lianxin。The database is newer than this binary: upgrade lianxin."
+        );
+    }
+    db.migrate().await.map_err(|e| {
+        anyhow!(
+            "数据库迁移失败：{}。Migrating the database failed.",
+            root_cause(&e)
+        )
+    })?;
     let key = config::encryption_key(c)?;
     let mut crypto = Crypto::from_base64(&key).map_err(|e| anyhow!("{e}"))?;
     if let Some(audit) = &c.audit_key {
@@ -258,7 +284,11 @@ async fn open_with(c: &Config, warm: u32) -> Result<App> {
     let crypto = crypto
         .with_retired_audit_keys(&c.audit_retired_keys)
         .map_err(|e| anyhow!("原审计密钥 audit_retired_keys：{e}"))?;
-    Ok(App::new(db, crypto).with_checkpoints(c.audit_checkpoints()))
+    let app = App::new(db, crypto).with_checkpoints(c.audit_checkpoints());
+    lianxin_service::keys::check_encryption_key(&app)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    Ok(app)
 }
 
 async fn committee_id(app: &App, given: Option<i64>) -> Result<i64> {
@@ -628,18 +658,40 @@ async fn load_demo(app: &App) -> Result<()> {
     Ok(())
 }
 
+/// Wait for SIGTERM (what systemd, Kubernetes and process managers send) or Ctrl-C / SIGINT.
+async fn stop_signal() -> &'static str {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("SIGTERM cannot be handled: {e}");
+                std::future::pending::<()>().await
+            }
+        }
+    };
+    tokio::select! {
+        _ = term => "SIGTERM",
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+    }
+}
+
 async fn serve(c: Config, demo_mode: bool) -> Result<()> {
+    // The address first: a port in use is said before anything touches the database.
+    let addr: SocketAddr = c.addr().parse().map_err(|_| {
+        anyhow!(
+            "监听地址无效：{}（应为 主机:端口，如 127.0.0.1:8080）/ invalid listen address",
+            c.addr()
+        )
+    })?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        anyhow!("无法监听 {addr}：{e}（端口已被占用？请换 --addr 或停止占用它的程序）/ cannot listen on {addr}")
+    })?;
     let app = open_checked(&c, lianxin_store::db::WARM_CONNECTIONS).await?;
     if demo_mode {
         load_demo(&app).await?;
     }
-    let addr: SocketAddr = c
-        .addr()
-        .parse()
-        .with_context(|| format!("监听地址无效：{}", c.addr()))?;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("无法监听 {addr}"))?;
     let local = listener.local_addr()?;
     let public_url = c
         .public_url
@@ -651,21 +703,43 @@ async fn serve(c: Config, demo_mode: bool) -> Result<()> {
         secure_cookies: c.secure_cookies.unwrap_or(false),
         trust_proxy: c.trust_proxy.unwrap_or(false),
     };
-    lianxin_web::spawn_jobs(app.clone());
+    // The background jobs run beside the server and stop with it (see `lianxin_service::jobs`).
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let job_loop = tokio::spawn(jobs::run(app.clone(), jobs::node_name(), stopped.clone()));
     println!(
         "连心已启动：{public_url}  （数据库：{}）",
         app.backend_name()
     );
     tracing::info!(database = %config::redact_url(c.database_url()), "listening on {local}");
     let router = lianxin_web::router(state);
-    axum::serve(
+    let server = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
+    .with_graceful_shutdown(async move {
+        let signal = stop_signal().await;
+        tracing::info!("{signal}: stopping (no new connections; requests in flight finish)");
+        let _ = stop.send(true);
     })
-    .await?;
+    .into_future();
+    let grace = c.shutdown_grace();
+    // Requests in flight get `grace` to finish; then the server future is dropped, which
+    // closes what is left (a client that never finishes its body cannot hold the stop).
+    let mut after_signal = stopped.clone();
+    tokio::select! {
+        r = server => r?,
+        _ = async {
+            let _ = after_signal.wait_for(|s| *s).await;
+            tokio::time::sleep(grace).await;
+        } => tracing::warn!("requests still open after {} s were closed", grace.as_secs()),
+    }
+    // The job step running now commits or rolls back; then the loop ends.
+    if tokio::time::timeout(grace, job_loop).await.is_err() {
+        tracing::warn!(
+            "a job was still running after {} s and was stopped",
+            grace.as_secs()
+        );
+    }
     app.close().await;
     Ok(())
 }

@@ -284,3 +284,78 @@ both!(the_audit_key_is_rotated_and_a_wrong_key_refused, |t| {
         out(&o)
     );
 });
+
+// A node with another encryption key (a lost key file, a typo) refuses to start in one line,
+// rather than reading every phone as missing: first on a database from before fingerprints
+// (the key must open what is sealed), then against the fingerprint recorded at first start.
+both_demo!(a_node_with_another_encryption_key_refuses_to_start, |t| {
+    let other = lianxin_service::Crypto::generate_key();
+    let file = std::env::temp_dir()
+        .join("lianxin-tests")
+        .join(format!("roster_{}.csv", std::process::id()));
+    let file = file.to_str().unwrap();
+    for _ in 0..2 {
+        let o = lianxin_env(
+            &t,
+            &["export", "members", file],
+            &[("LIANXIN_ENCRYPTION_KEY", &other)],
+        );
+        assert!(!o.status.success());
+        let said = out(&o);
+        assert!(said.contains("加密密钥与数据库不符"), "{said}");
+        assert_eq!(said.trim().lines().count(), 1, "one line: {said}");
+        // With the right key it works (and the fingerprint is recorded).
+        let o = lianxin(&t, &["export", "members", file], None);
+        assert!(o.status.success(), "{}", out(&o));
+        let csv = std::fs::read_to_string(file).unwrap();
+        assert!(
+            csv.contains("138"),
+            "phones are read: {}",
+            &csv[..200.min(csv.len())]
+        );
+    }
+    let o = lianxin_env(
+        &t,
+        &["serve", "--addr", "127.0.0.1:0"],
+        &[("LIANXIN_ENCRYPTION_KEY", &other)],
+    );
+    assert!(!o.status.success());
+    assert!(out(&o).contains("加密密钥与数据库不符"), "{}", out(&o));
+});
+
+// Bad configuration is said in one line that names what to fix.
+both!(start_up_errors_are_one_line, |t| {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let o = lianxin(&t, &["serve", "--addr", &addr], None);
+    assert!(!o.status.success());
+    let said = out(&o);
+    assert!(
+        said.contains("无法监听") && said.contains("端口已被占用"),
+        "{said}"
+    );
+    assert_eq!(said.trim().lines().count(), 1, "{said}");
+    let refused = match t.backend {
+        common::Backend::Sqlite => "sqlite:///nonexistent-dir/x/lianxin.db".to_string(),
+        common::Backend::Postgres => "postgres://postgres@127.0.0.1:1/lianxin".to_string(),
+    };
+    let started = std::time::Instant::now();
+    let o = Command::new(env!("CARGO_BIN_EXE_lianxin"))
+        .args(["--database-url", &refused, "migrate"])
+        .env("LIANXIN_ENCRYPTION_KEY", &t.key)
+        .env_remove("LIANXIN_DATABASE_URL")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let said = out(&o);
+    assert!(said.contains("无法连接数据库"), "{said}");
+    assert_eq!(said.trim().lines().count(), 1, "{said}");
+    if t.backend == common::Backend::Postgres {
+        assert!(
+            said.contains("refused"),
+            "the reason, not a pool timeout: {said}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+});

@@ -298,6 +298,9 @@ both_demo!(pagination_and_search, |t| {
         "/api/v1/members?q=%E4%B8%AD%00",
         "/api/v1/members?q=a%0Ab",
         "/api/v1/public/members?q=%00",
+        // U+0085 (NEL) at the start: a C1 control that `trim` would have eaten unseen.
+        "/api/v1/studios?q=%C2%85%C3%B0",
+        "/api/v1/members?q=%0A",
     ] {
         let (s, v) = t.get(&office, path).await;
         assert_eq!(s, 422, "{path}: {v}");

@@ -127,23 +127,52 @@ both_demo!(photos_are_checked_by_content_and_size, |t| {
     assert!(html.contains("/members/5/photo"));
 });
 
-both_demo!(healthz_names_the_database, |t| {
-    let v: Value = t
-        .api
-        .get(t.url("/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(v["status"], "ok");
-    let expected = match t.backend {
-        common::Backend::Sqlite => "sqlite",
-        common::Backend::Postgres => "postgres",
-    };
-    assert_eq!(v["database"], expected);
-});
+both_demo!(
+    healthz_is_alive_and_readyz_checks_database_and_migrations,
+    |t| {
+        let v: Value = t
+            .api
+            .get(t.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["status"], "ok");
+        let expected = match t.backend {
+            common::Backend::Sqlite => "sqlite",
+            common::Backend::Postgres => "postgres",
+        };
+        assert_eq!(v["database"], expected);
+        // Ready: the database answers and the migrations are current …
+        let r = t.api.get(t.url("/readyz")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.json::<Value>().await.unwrap()["status"], "ready");
+        // … and a database migrated by a newer binary is not.
+        let checksum = match t.backend {
+            common::Backend::Sqlite => "X'00'",
+            common::Backend::Postgres => "'\\x00'::bytea",
+        };
+        t.exec_sql(&format!(
+        "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) \
+         VALUES (99999, 'from a newer binary', CURRENT_TIMESTAMP, TRUE, {checksum}, 0)"
+    ))
+    .await;
+        let r = t.api.get(t.url("/readyz")).send().await.unwrap();
+        assert_eq!(r.status(), 503);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(
+            (v["status"].as_str(), v["reason"].as_str()),
+            (Some("not_ready"), Some("migrations"))
+        );
+        // Alive all the same: a liveness probe must not restart it for that.
+        assert_eq!(
+            t.api.get(t.url("/healthz")).send().await.unwrap().status(),
+            200
+        );
+    }
+);
 
 both_demo!(office_dashboard_shows_real_counts, |t| {
     t.browser_login("office", "lianxin-demo").await;

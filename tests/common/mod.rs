@@ -539,3 +539,80 @@ impl TestApp {
         seen
     }
 }
+
+impl TestApp {
+    /// Run one SQL statement without parameters (for setting up a state no use case makes,
+    /// such as concerns long past their deadline); how many rows it changed.
+    pub async fn exec_sql(&self, q: &str) -> u64 {
+        let mut conn = self.db.acquire().await.expect("conn");
+        let q = sqlx::AssertSqlSafe(q.to_string());
+        match conn.conn() {
+            lianxin_store::Conn::Sqlite(x) => sqlx::query(q)
+                .execute(&mut *x)
+                .await
+                .map(|r| r.rows_affected()),
+            lianxin_store::Conn::Postgres(x) => sqlx::query(q)
+                .execute(&mut *x)
+                .await
+                .map(|r| r.rows_affected()),
+        }
+        .expect("statement")
+    }
+
+    /// The one number a `SELECT COUNT(*) …` (or any one-integer query) answers.
+    pub async fn count_sql(&self, q: &str) -> i64 {
+        let mut conn = self.db.acquire().await.expect("conn");
+        let q = sqlx::AssertSqlSafe(q.to_string());
+        match conn.conn() {
+            lianxin_store::Conn::Sqlite(x) => sqlx::query_scalar(q).fetch_one(&mut *x).await,
+            lianxin_store::Conn::Postgres(x) => sqlx::query_scalar(q).fetch_one(&mut *x).await,
+        }
+        .expect("query")
+    }
+}
+
+impl TestApp {
+    /// Make `n` open concerns overdue and `m` answered ones due a follow-up; returns how many of
+    /// each the jobs must handle.
+    pub async fn due_work(&self, n: usize, m: usize) -> (i64, i64) {
+        self.exec_sql(&format!(
+            "UPDATE concerns SET due_at = '2020-01-01T00:00:00+00:00' WHERE id IN \
+             (SELECT id FROM concerns WHERE status IN ('submitted', 'assigned', 'in_progress') \
+              AND escalated_at IS NULL ORDER BY id LIMIT {n})"
+        ))
+        .await;
+        self.exec_sql(&format!(
+            "UPDATE concerns SET answered_at = '2020-01-01T00:00:00+00:00' WHERE id IN \
+             (SELECT id FROM concerns WHERE status IN ('answered', 'resolved') AND rating IS NULL \
+              AND followup_sent_at IS NULL ORDER BY id LIMIT {m})"
+        ))
+        .await;
+        let mut conn = self.db.acquire().await.unwrap();
+        let escalate = lianxin_store::concerns::to_escalate(&mut conn.conn(), chrono::Utc::now())
+            .await
+            .unwrap()
+            .len();
+        let ask = lianxin_store::concerns::to_follow_up(
+            &mut conn.conn(),
+            chrono::Utc::now() - chrono::Duration::days(14),
+        )
+        .await
+        .unwrap()
+        .len();
+        (escalate as i64, ask as i64)
+    }
+
+    /// (events of `kind`, distinct subjects among them)
+    pub async fn events_of(&self, kind: &str) -> (i64, i64) {
+        (
+            self.count_sql(&format!(
+                "SELECT COUNT(*) FROM events WHERE kind = '{kind}'"
+            ))
+            .await,
+            self.count_sql(&format!(
+                "SELECT COUNT(DISTINCT subject_id) FROM events WHERE kind = '{kind}'"
+            ))
+            .await,
+        )
+    }
+}

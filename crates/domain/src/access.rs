@@ -178,6 +178,10 @@ permission!(
     /// office's own systems. Convenors and staff see their figures on the dashboard instead.
     ReadEvents, "events.read", [Admin, Office]);
 permission!(
+    /// Watch and nudge the installation's background jobs (`/office/jobs`): only the admins
+    /// of the installation's own committee, since the jobs serve every committee.
+    OperateServer, "server.operate", [Admin]);
+permission!(
     /// Read the audit trail.
     ViewAudit, "audit.view", [Admin]);
 

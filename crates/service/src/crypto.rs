@@ -105,6 +105,12 @@ impl Crypto {
             .collect()
     }
 
+    /// The key's fingerprint, recorded in the database: it names the key without revealing
+    /// it (a keyed digest of a fixed text).
+    pub fn key_id(&self) -> String {
+        self.mac("key-id", "v1")[..16].to_string()
+    }
+
     /// A fresh random key, as base64 text.
     pub fn generate_key() -> String {
         let mut key = [0u8; 32];

@@ -92,6 +92,7 @@ fn leaves_organisation(kind: &str) -> bool {
         || kind.starts_with("duty_report.")
         || kind.starts_with("duty_menu.")
         || kind.starts_with("duty.")
+        || kind.starts_with("job.")
         || matches!(
             kind,
             "user.logged_in" | "user.logged_out" | "member.phone_viewed" | "member.roster_exported"

@@ -19,7 +19,9 @@ pub mod demo_scale;
 pub mod duty;
 pub mod error;
 pub mod events;
+pub mod jobs;
 pub mod journal;
+pub mod keys;
 pub mod library;
 pub mod open311;
 pub mod opinions;
@@ -100,9 +102,29 @@ impl App {
         self.db.backend().name()
     }
 
-    /// Whether the database answers (for `/healthz`).
+    /// Whether the database answers.
     pub async fn ping(&self) -> Result<()> {
         Ok(self.db.ping().await?)
+    }
+
+    /// Ready to serve (for `/readyz`): the database answers and its schema is the one this
+    /// binary was built for. `Err` names what is not (`database`, `migrations`).
+    pub async fn readiness(&self) -> std::result::Result<(), &'static str> {
+        if let Err(e) = self.db.ping().await {
+            tracing::warn!("not ready: the database does not answer: {e}");
+            return Err("database");
+        }
+        match self.db.schema_versions().await {
+            Ok((Some(applied), known)) if applied == known => Ok(()),
+            Ok((applied, known)) => {
+                tracing::warn!(?applied, known, "not ready: migrations are not current");
+                Err("migrations")
+            }
+            Err(e) => {
+                tracing::warn!("not ready: {e}");
+                Err("database")
+            }
+        }
     }
 
     /// Close the pool (at shutdown).

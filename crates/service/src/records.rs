@@ -60,7 +60,9 @@ pub fn parse_query(
         per_page: 20,
     };
     for (k, v) in pairs {
-        let v = v.trim();
+        // Spaces around a value are forgiven, but not control characters: `str::trim` would
+        // also eat U+0085 (a C1 control that is White_Space) and let it pass unseen.
+        let v = v.trim_matches(|c: char| c.is_whitespace() && !c.is_control());
         if v.is_empty() {
             continue;
         }

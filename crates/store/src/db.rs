@@ -41,6 +41,9 @@ impl StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
 /// How many PostgreSQL connections the server keeps open while idle: all 16. A plenary's
 /// check-in burst needs every one of them at once; opening them during the burst put about
 /// 150 ms on its slowest requests (`cargo bench --bench checkin_burst`).
@@ -264,6 +267,16 @@ impl Db {
             Ok(Db::of(Pool::Sqlite(pool)))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?;
+            // One plain connection first: a server that is down or refuses us answers at
+            // once with its reason, where the pool would retry for its whole timeout and
+            // then only say that it timed out.
+            let first = tokio::time::timeout(
+                Duration::from_secs(10),
+                <PgConnection as sqlx::Connection>::connect_with(&opts),
+            )
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)??;
+            sqlx::Connection::close(first).await?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .min_connections(warm)
@@ -311,10 +324,30 @@ impl Db {
 
     pub async fn migrate(&self) -> Result<()> {
         match &self.pool {
-            Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
-            Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+            Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            // sqlx holds a PostgreSQL advisory lock while it migrates: two nodes starting at
+            // the same moment run each migration once.
+            Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
         }
         Ok(())
+    }
+
+    /// The newest migration applied to this database (`None`: none yet) and the newest this
+    /// binary knows. Applied above known means the database was upgraded by a newer binary.
+    pub async fn schema_versions(&self) -> Result<(Option<i64>, i64)> {
+        let known = |m: &sqlx::migrate::Migrator| m.iter().map(|m| m.version).max().unwrap_or(0);
+        let q = "SELECT MAX(version) FROM _sqlx_migrations WHERE success";
+        // A database never migrated has no such table: nothing applied.
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => (
+                sqlx::query_scalar(q).fetch_one(p).await.unwrap_or(None),
+                known(&SQLITE_MIGRATIONS),
+            ),
+            Pool::Postgres(p) => (
+                sqlx::query_scalar(q).fetch_one(p).await.unwrap_or(None),
+                known(&POSTGRES_MIGRATIONS),
+            ),
+        })
     }
 
     pub async fn acquire(&self) -> Result<PoolConn> {

@@ -13,6 +13,7 @@ pub mod concerns;
 pub mod db;
 pub mod duty;
 pub mod duty_menu;
+pub mod jobs;
 pub mod journal;
 pub mod library;
 pub mod member_scores;

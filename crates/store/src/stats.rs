@@ -81,6 +81,14 @@ pub async fn setting(c: &mut Conn<'_>, key: &str) -> Result<Option<String>> {
     .map_err(Into::into)
 }
 
+/// One value sealed under the encryption key, if the database holds any (a member's or a
+/// constituent's phone): to tell whether a key is the one the data was sealed with.
+pub async fn sealed_sample(c: &mut Conn<'_>) -> Result<Option<Vec<u8>>> {
+    let q = "SELECT phone_enc FROM members WHERE phone_enc IS NOT NULL \
+             UNION ALL SELECT phone_enc FROM concerns WHERE phone_enc IS NOT NULL LIMIT 1";
+    on!(c, |x| sqlx::query_scalar(q).fetch_optional(&mut **x).await).map_err(Into::into)
+}
+
 pub async fn set_setting(c: &mut Conn<'_>, key: &str, value: &str) -> Result<()> {
     let q = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
     exec!(c, |x| sqlx::query(q)

@@ -12,8 +12,6 @@ pub mod routes;
 pub mod session;
 pub mod ui;
 
-use std::time::Duration;
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
@@ -47,6 +45,7 @@ impl State {
 pub fn routes() -> Routes {
     Routes::new()
         .route("/healthz", get(api::healthz))
+        .route("/readyz", get(api::readyz))
         .route("/api/openapi.json", get(openapi::document))
         .merge(api::routes())
         .merge(open311::routes())
@@ -119,58 +118,4 @@ async fn request_scope(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     lianxin_service::cache::request_scope(next.run(req)).await
-}
-
-/// Background work inside `serve` (no second process to forget): remove expired sessions,
-/// escalate overdue concerns and proposals, send the 14-day follow-ups. Every node may run it: each step
-/// is its own transaction and skips what another node already did.
-pub fn spawn_jobs(app: App) {
-    // The duty log follows the event stream within seconds: a member sees today's work in
-    // their archive at once.
-    let duty = app.clone();
-    tokio::spawn(async move {
-        loop {
-            if let Err(e) = lianxin_service::duty::catch_up(&duty).await {
-                tracing::warn!("duty log failed: {e}");
-            }
-            tokio::time::sleep(Duration::from_secs(2)).await;
-        }
-    });
-    // A signed checkpoint of the audit chain at start and every day after (see
-    // `lianxin_service::audit`).
-    let audit = app.clone();
-    tokio::spawn(async move {
-        loop {
-            match lianxin_service::audit::checkpoint(&audit).await {
-                Ok(Some(cp)) => tracing::info!("audit checkpoint at record {}", cp.seq),
-                Ok(None) => {}
-                Err(e) => tracing::warn!("audit checkpoint failed: {e}"),
-            }
-            tokio::time::sleep(Duration::from_secs(24 * 3600)).await;
-        }
-    });
-    tokio::spawn(async move {
-        loop {
-            if let Err(e) = lianxin_service::auth::sweep(&app).await {
-                tracing::warn!("session sweep failed: {e}");
-            }
-            let at = chrono::Utc::now();
-            match lianxin_service::concerns::jobs::escalate_overdue(&app, at).await {
-                Ok(n) if n > 0 => tracing::info!("escalated {n} overdue concerns"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!("escalation failed: {e}"),
-            }
-            match lianxin_service::proposals::jobs::escalate_overdue(&app, at).await {
-                Ok(n) if n > 0 => tracing::info!("escalated {n} overdue proposals"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!("proposal escalation failed: {e}"),
-            }
-            match lianxin_service::concerns::jobs::follow_up(&app, at).await {
-                Ok(n) if n > 0 => tracing::info!("sent {n} follow-ups"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!("follow-up failed: {e}"),
-            }
-            tokio::time::sleep(Duration::from_secs(300)).await;
-        }
-    });
 }

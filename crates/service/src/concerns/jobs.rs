@@ -17,8 +17,17 @@ pub async fn escalate_overdue(app: &App, at: DateTime<Utc>) -> Result<usize> {
         let mut conn = app.db.acquire().await?;
         store::to_escalate(&mut conn.conn(), at).await?
     };
-    for mut row in due.clone() {
+    let mut done = 0;
+    for listed in due {
         let mut tx = begin(&app.db).await?;
+        // Read again under the write lock: another run may have escalated it meanwhile.
+        let Some(mut row) = store::by_id(&mut tx.conn(), listed.committee_id, listed.id).await?
+        else {
+            continue;
+        };
+        if row.escalated_at.is_some() {
+            continue;
+        }
         row.escalated_at = Some(at);
         row.updated_at = at;
         store::save(&mut tx.conn(), &row).await?;
@@ -52,8 +61,9 @@ pub async fn escalate_overdue(app: &App, at: DateTime<Utc>) -> Result<usize> {
             after: json!({"concern_id": row.id, "member_id": member, "due_at": row.due_at}),
         };
         commit(tx, &system_actor(row.committee_id), change).await?;
+        done += 1;
     }
-    Ok(due.len())
+    Ok(done)
 }
 
 /// Ask about every concern answered 14 days ago without a rating; returns how many.
@@ -62,8 +72,18 @@ pub async fn follow_up(app: &App, at: DateTime<Utc>) -> Result<usize> {
         let mut conn = app.db.acquire().await?;
         store::to_follow_up(&mut conn.conn(), at - Duration::days(FOLLOW_UP_DAYS)).await?
     };
-    for mut row in due.clone() {
+    let mut done = 0;
+    for listed in due {
         let mut tx = begin(&app.db).await?;
+        // Read again under the write lock: another run may have asked already, or the
+        // person rated the answer meanwhile.
+        let Some(mut row) = store::by_id(&mut tx.conn(), listed.committee_id, listed.id).await?
+        else {
+            continue;
+        };
+        if row.followup_sent_at.is_some() || row.rating.is_some() {
+            continue;
+        }
         row.followup_sent_at = Some(at);
         row.updated_at = at;
         store::save(&mut tx.conn(), &row).await?;
@@ -101,6 +121,7 @@ pub async fn follow_up(app: &App, at: DateTime<Utc>) -> Result<usize> {
             after: json!({"concern_id": row.id}),
         };
         commit(tx, &system_actor(row.committee_id), change).await?;
+        done += 1;
     }
-    Ok(due.len())
+    Ok(done)
 }

@@ -57,18 +57,23 @@ pub fn routes() -> Routes {
         )
 }
 
+/// Alive: the process answers (a liveness probe must not restart the app because the
+/// database is away; that is `/readyz`'s to say).
 pub async fn healthz(S(state): S<State>) -> Response {
-    let backend = state.app.backend_name();
-    match state.app.ping().await {
-        Ok(()) => Json(json!({"status": "ok", "database": backend})).into_response(),
-        Err(e) => {
-            tracing::error!("health check failed: {e}");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "unavailable", "database": backend})),
-            )
-                .into_response()
-        }
+    Json(json!({"status": "ok", "database": state.app.backend_name()})).into_response()
+}
+
+/// Ready: the database answers and its migrations are the binary's. A load balancer sends
+/// no traffic to a node that answers 503 here.
+pub async fn readyz(S(state): S<State>) -> Response {
+    let database = state.app.backend_name();
+    match state.app.readiness().await {
+        Ok(()) => Json(json!({"status": "ready", "database": database})).into_response(),
+        Err(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "not_ready", "reason": reason, "database": database})),
+        )
+            .into_response(),
     }
 }
 

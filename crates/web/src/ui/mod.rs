@@ -9,6 +9,7 @@ pub mod concerns;
 pub mod duty_member;
 pub mod duty_year;
 pub mod forms;
+pub mod jobs;
 pub mod library;
 pub mod office;
 pub mod office_concerns;
@@ -24,7 +25,7 @@ use axum::response::{Html, IntoResponse, Response};
 use lianxin_domain::access::{
     AnswerConcerns, AppraisePeers, ConfirmDuty, DraftProposals, HandleAssignments, HandleConcerns,
     JoinActivities, ManageDutyYear, ManageLibrary, ManageOpen311, ManageProposals, ManageUsers,
-    OrganiseActivities, ReviewOpinionReports, Role, ViewAudit, ViewOrganisation,
+    OperateServer, OrganiseActivities, ReviewOpinionReports, Role, ViewAudit, ViewOrganisation,
 };
 use qrcode::QrCode;
 use qrcode::render::svg;
@@ -46,6 +47,7 @@ pub fn routes() -> Routes {
         .merge(appraisal::routes())
         .merge(library::routes())
         .merge(account::routes())
+        .merge(jobs::routes())
         .merge(office_concerns::routes())
         .merge(office::routes())
 }
@@ -183,6 +185,9 @@ impl Nav {
         }
         if actor.can::<ViewAudit>() {
             links.push(("/office/audit".into(), "审计".into()));
+        }
+        if actor.can::<OperateServer>() {
+            links.push(("/office/jobs".into(), "后台任务".into()));
         }
         if !actor.can::<ViewOrganisation>() {
             links.push(("/members".into(), "委员风采".into()));

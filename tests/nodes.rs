@@ -1,0 +1,215 @@
+//! Two `serve` processes on one database, as a committee that outgrew one machine runs them:
+//! a login and a write on one are good on the other at once, each period of every job runs
+//! on one node only, and SIGTERM stops a node cleanly within its grace time.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+/// A `lianxin serve` process and the address it listens on.
+struct Node {
+    child: Child,
+    base: String,
+    log: std::path::PathBuf,
+}
+
+impl Node {
+    fn start(t: &common::TestApp, name: &str) -> Node {
+        let log = std::env::temp_dir()
+            .join("lianxin-tests")
+            .join(format!("node_{name}_{}.log", std::process::id()));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lianxin"))
+            .args(["--database-url", &t.url, "serve", "--addr", "127.0.0.1:0"])
+            .env("LIANXIN_ENCRYPTION_KEY", &t.key)
+            .env("LIANXIN_AUDIT_CHECKPOINTS", &t.checkpoints)
+            .env("LIANXIN_SHUTDOWN_GRACE_SECS", "2")
+            .env_remove("LIANXIN_DATABASE_URL")
+            .current_dir(std::env::temp_dir())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("start serve");
+        let out = child.stdout.take().expect("stdout");
+        let line = BufReader::new(out)
+            .lines()
+            .map_while(Result::ok)
+            .find(|l| l.starts_with("连心已启动："))
+            .unwrap_or_else(|| panic!("{name} did not start: {}", read(&log)));
+        let base = line
+            .trim_start_matches("连心已启动：")
+            .split_whitespace()
+            .next()
+            .expect("address")
+            .to_string();
+        Node { child, base, log }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Send SIGTERM and wait (at most `limit`) for the exit; its status code.
+    fn terminate(&mut self, limit: Duration) -> Option<i32> {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Some(s) = self.child.try_wait().expect("wait") {
+                return s.code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        None
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read(p: &std::path::Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+both_demo!(two_nodes_share_sessions_data_and_jobs, |t| {
+    let (escalate, ask) = t.due_work(40, 30).await;
+    assert!(escalate >= 40 && ask > 0);
+    let (mut a, mut b) = std::thread::scope(|s| {
+        let a = s.spawn(|| Node::start(&t, "a"));
+        let b = s.spawn(|| Node::start(&t, "b"));
+        (a.join().expect("a"), b.join().expect("b"))
+    });
+    // Signed in on A, the same browser is signed in on B (and B takes A's CSRF token).
+    let browser = client();
+    let login = browser
+        .get(a.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = browser
+        .post(a.url("/login"))
+        .form(&[
+            ("username", "admin"),
+            ("password", lianxin_service::demo::PASSWORD),
+            ("_csrf", &common::hidden(&login, "_csrf")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let on_b = browser.get(b.url("/office/jobs")).send().await.unwrap();
+    assert_eq!(on_b.status(), 200, "a login on A is valid on B");
+    // A write through A is read through B at once (B's read cache included).
+    let office = t.token("office").await;
+    let members = |base: &str| format!("{base}/api/v1/members?per_page=5");
+    let first = t.call(t.api.get(members(&b.base)), &office).await.1["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let (s, _) = t
+        .call(
+            t.api
+                .patch(a.url(&format!("/api/v1/members/{first}")))
+                .json(&json!({"employer": "两节点单位"})),
+            &office,
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, seen) = t
+        .call(
+            t.api.get(b.url(&format!("/api/v1/members/{first}"))),
+            &office,
+        )
+        .await;
+    assert_eq!(seen["employer"], "两节点单位");
+    // Both nodes look for due jobs every second: each job runs once in its period.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while t.events_of("concern.escalated").await.0 < escalate
+        || t.events_of("concern.follow_up_sent").await.0 < ask
+    {
+        assert!(
+            Instant::now() < deadline,
+            "jobs did not run: {}\n{}",
+            read(&a.log),
+            read(&b.log)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(t.events_of("concern.escalated").await, (escalate, escalate));
+    assert_eq!(t.events_of("concern.follow_up_sent").await, (ask, ask));
+    for job in [
+        "concern_escalation",
+        "concern_follow_up",
+        "proposal_escalation",
+        "session_sweep",
+    ] {
+        assert_eq!(
+            t.count_sql(&format!(
+                "SELECT COUNT(*) FROM job_runs WHERE name = '{job}' AND outcome = 'ok'"
+            ))
+            .await,
+            1,
+            "{job} ran once"
+        );
+    }
+    // The duty log kept up on whichever node held it: its cursor is at the newest event.
+    let newest = t.count_sql("SELECT MAX(id) FROM events").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while t
+        .count_sql("SELECT position FROM event_cursors WHERE consumer = 'duty_log'")
+        .await
+        < newest
+    {
+        assert!(Instant::now() < deadline, "the duty log fell behind");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // SIGTERM: B stops within its grace time, even with a client that never finishes its
+    // body, and exits 0; A serves on.
+    let mut stuck = std::net::TcpStream::connect(b.base.trim_start_matches("http://")).unwrap();
+    stuck
+        .write_all(b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"user")
+        .unwrap();
+    let started = Instant::now();
+    assert_eq!(
+        b.terminate(Duration::from_secs(15)),
+        Some(0),
+        "{}",
+        read(&b.log)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(read(&b.log).contains("SIGTERM"), "{}", read(&b.log));
+    let r = browser.get(a.url("/office/jobs")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        a.terminate(Duration::from_secs(15)),
+        Some(0),
+        "{}",
+        read(&a.log)
+    );
+});
