@@ -7,7 +7,8 @@ use lianxin_store::stats;
 
 use crate::{App, Error, Result};
 
-const SETTING: &str = "encryption_key_id";
+/// The setting that holds the key's fingerprint.
+pub const SETTING: &str = "encryption_key_id";
 
 fn mismatch(stored: &str, mine: &str) -> Error {
     Error::Conflict {
@@ -28,6 +29,13 @@ pub async fn check_encryption_key(app: &App) -> Result<()> {
     let mut tx = app.db.begin_write().await?;
     match stats::setting(&mut tx.conn(), SETTING).await? {
         Some(stored) if stored == mine => Ok(()),
+        // An empty database (say, the target of a restore tried with the wrong key first)
+        // has nothing sealed yet: the key it is opened with now is its key.
+        Some(_) if lianxin_store::backup::is_empty(&mut tx.conn()).await? => {
+            stats::set_setting(&mut tx.conn(), SETTING, &mine).await?;
+            tx.commit().await?;
+            Ok(())
+        }
         Some(stored) => Err(mismatch(&stored, &mine)),
         None => {
             if let Some(sample) = stats::sealed_sample(&mut tx.conn()).await?

@@ -5,6 +5,7 @@
 pub mod activities;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod cache;
 pub mod committees;
 pub mod concerns;
@@ -133,6 +134,8 @@ impl App {
     }
 }
 
+/// The present, to the microsecond: PostgreSQL keeps no finer time, so a time reads back
+/// as it was written on both databases (and survives a move from one to the other).
 pub fn now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
+    chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6)
 }

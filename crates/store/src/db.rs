@@ -202,11 +202,13 @@ impl Tx {
 pub enum Param {
     Text(String),
     Int(i64),
+    Real(f64),
     Bool(bool),
     Bytes(Vec<u8>),
     Time(chrono::DateTime<chrono::Utc>),
     NullText,
     NullInt,
+    NullReal,
     NullBool,
     NullBytes,
     NullTime,
@@ -221,11 +223,13 @@ macro_rules! bind_params {
             q = match p {
                 $crate::db::Param::Text(s) => q.bind(s.clone()),
                 $crate::db::Param::Int(n) => q.bind(*n),
+                $crate::db::Param::Real(f) => q.bind(*f),
                 $crate::db::Param::Bool(b) => q.bind(*b),
                 $crate::db::Param::Bytes(b) => q.bind(b.clone()),
                 $crate::db::Param::Time(t) => q.bind(*t),
                 $crate::db::Param::NullText => q.bind(None::<String>),
                 $crate::db::Param::NullInt => q.bind(None::<i64>),
+                $crate::db::Param::NullReal => q.bind(None::<f64>),
                 $crate::db::Param::NullBool => q.bind(None::<bool>),
                 $crate::db::Param::NullBytes => q.bind(None::<Vec<u8>>),
                 $crate::db::Param::NullTime => q.bind(None::<chrono::DateTime<chrono::Utc>>),
@@ -377,11 +381,17 @@ impl Db {
         }))
     }
 
-    /// A read-only transaction, for a consistent view across several queries.
+    /// A read-only transaction, for a consistent view across several queries: one snapshot
+    /// (SQLite's WAL read snapshot from the first read; on PostgreSQL `REPEATABLE READ`, since
+    /// its default gives each statement a snapshot of its own).
     pub async fn begin_read(&self) -> Result<Tx> {
         Ok(self.tx(match &self.pool {
             Pool::Sqlite(p) => TxInner::Sqlite(p.begin().await?, None),
-            Pool::Postgres(p) => TxInner::Postgres(p.begin().await?, None),
+            Pool::Postgres(p) => TxInner::Postgres(
+                p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?,
+                None,
+            ),
         }))
     }
 

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod activities;
 pub mod annual;
 pub mod appraisal;
+pub mod backup;
 pub mod concerns;
 pub mod db;
 pub mod duty;
