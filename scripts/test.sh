@@ -41,11 +41,16 @@ cargo test --workspace --no-fail-fast 2>&1 | tee -a "$LOG" || status=1
 
 cargo build --quiet || status=1
 (cd e2e && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --silent; }) || status=1
+export E2E_LOG_DIR=$(mktemp -d)
 echo "== browser tests on SQLite ==" | tee -a "$LOG"
 (cd e2e && npm test --silent) 2>&1 | tee -a "$LOG" || status=1
 echo "== browser tests on PostgreSQL ==" | tee -a "$LOG"
 psql "$LIANXIN_TEST_POSTGRES_URL" -qc "CREATE DATABASE lianxin_e2e" >/dev/null || status=1
 (cd e2e && E2E_DATABASE_URL="$PG_BASE/lianxin_e2e" LIANXIN_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64) npm test --silent) 2>&1 | tee -a "$LOG" || status=1
+# The servers' logs of both browser runs: JSON lines, request ids, no personal data.
+echo "== server logs of the browser tests ==" | tee -a "$LOG"
+python3 scripts/check_logs.py "$E2E_LOG_DIR" 2>&1 | tee -a "$LOG" || status=1
+rm -rf "$E2E_LOG_DIR"; unset E2E_LOG_DIR
 
 # The API against its own OpenAPI document, on both databases: every operation, every check.
 for backend in sqlite postgres; do

@@ -26,6 +26,8 @@ pub struct Config {
     /// On SIGTERM or Ctrl-C: how long requests in flight may take to finish (seconds,
     /// default 30) before what is left is closed.
     pub shutdown_grace_secs: Option<u64>,
+    /// The bearer token `/metrics` asks for; unset, there is no `/metrics`.
+    pub metrics_token: Option<String>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://lianxin.db";
@@ -61,6 +63,10 @@ impl std::fmt::Debug for Config {
             .field("secure_cookies", &self.secure_cookies)
             .field("trust_proxy", &self.trust_proxy)
             .field("shutdown_grace_secs", &self.shutdown_grace_secs)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -97,6 +103,7 @@ impl Config {
         c.secure_cookies = flag("LIANXIN_SECURE_COOKIES").or(c.secure_cookies);
         c.trust_proxy = flag("LIANXIN_TRUST_PROXY").or(c.trust_proxy);
         c.log = env("LIANXIN_LOG").or(c.log);
+        c.metrics_token = env("LIANXIN_METRICS_TOKEN").or(c.metrics_token);
         if let Some(v) = env("LIANXIN_SHUTDOWN_GRACE_SECS") {
             c.shutdown_grace_secs = Some(v.parse().with_context(|| {
                 format!("LIANXIN_SHUTDOWN_GRACE_SECS 应为秒数（整数），而不是“{v}”")
@@ -240,6 +247,11 @@ log = "info"
 # 收到 SIGTERM 或 Ctrl-C 后，等待进行中的请求完成的最长秒数，超时后关闭剩余连接。
 # 环境变量：LIANXIN_SHUTDOWN_GRACE_SECS
 shutdown_grace_secs = 30
+
+# 监控指标 /metrics（Prometheus 文本格式）的访问令牌；未配置时不提供 /metrics。
+# 抓取时带 Authorization: Bearer <令牌>。生成：openssl rand -hex 32
+# 环境变量：LIANXIN_METRICS_TOKEN
+# metrics_token = "..."
 "#;
 
 #[cfg(test)]

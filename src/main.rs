@@ -234,14 +234,25 @@ async fn main() {
     }
 }
 
+/// Logs go to stderr: for people on a terminal (with colour), as JSON lines for a journal or
+/// a log collector otherwise. A request's lines carry its span (request id, method, route).
 fn init_logging(c: &Config) {
+    use std::io::IsTerminal;
     let filter =
         tracing_subscriber::EnvFilter::try_new(c.log.as_deref().unwrap_or("info,sqlx=warn"))
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if std::io::stderr().is_terminal() {
+        builder.try_init()
+    } else {
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init()
+    };
 }
 
 /// The innermost cause of an error, said once (drivers wrap the same cause several times).
@@ -298,7 +309,9 @@ async fn open_with(c: &Config, warm: u32) -> Result<App> {
     let crypto = crypto
         .with_retired_audit_keys(&c.audit_retired_keys)
         .map_err(|e| anyhow!("原审计密钥 audit_retired_keys：{e}"))?;
-    let app = App::new(db, crypto).with_checkpoints(c.audit_checkpoints());
+    let app = App::new(db, crypto)
+        .with_checkpoints(c.audit_checkpoints())
+        .with_metrics_token(c.metrics_token.clone());
     lianxin_service::keys::check_encryption_key(&app)
         .await
         .map_err(|e| anyhow!("{e}"))?;

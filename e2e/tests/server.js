@@ -3,7 +3,7 @@
 // (`…_<pid>`, made with psql), so no file sees what another changed; default: a temp SQLite
 // file.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { createWriteStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -28,8 +28,12 @@ export async function startServer() {
       try { execFileSync('psql', [admin.href, '-qc', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]); } catch { /* left for the next run's clean-up */ }
     };
   }
-  const env = { ...process.env, LIANXIN_DATABASE_URL: url, LIANXIN_LOG: 'warn' };
+  // E2E_LOG_DIR keeps each server's log (stderr: JSON lines, since it is not a terminal) for
+  // scripts/check_logs.py, which looks through the whole suite's logs for personal data.
+  const logDir = process.env.E2E_LOG_DIR;
+  const env = { ...process.env, LIANXIN_DATABASE_URL: url, LIANXIN_LOG: logDir ? 'info,sqlx=warn' : 'warn' };
   const child = spawn(bin, ['serve', '--demo', '--addr', '127.0.0.1:0'], { cwd: dir, env });
+  if (logDir) child.stderr.pipe(createWriteStream(join(logDir, `${process.pid}-${Date.now()}.log`)));
   let output = '';
   const base = await new Promise((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`server did not start:\n${output}`)), 60_000);

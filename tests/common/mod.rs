@@ -35,6 +35,9 @@ pub struct TestApp {
     pub checkpoints: std::path::PathBuf,
 }
 
+/// The token the test servers serve `/metrics` to.
+pub const METRICS_TOKEN: &str = "test-metrics-token";
+
 pub fn postgres_admin_url() -> String {
     std::env::var("LIANXIN_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
@@ -100,7 +103,8 @@ pub async fn spawn(backend: Backend) -> TestApp {
         .join(format!("audit_{}.jsonl", unique()));
     std::fs::create_dir_all(checkpoints.parent().expect("dir")).expect("temp dir");
     let app = App::new(db.clone(), Crypto::from_base64(&key).expect("key"))
-        .with_checkpoints(checkpoints.clone());
+        .with_checkpoints(checkpoints.clone())
+        .with_metrics_token(Some(METRICS_TOKEN.into()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

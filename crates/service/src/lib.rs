@@ -33,6 +33,7 @@ pub mod proposals;
 pub mod records;
 pub mod roster;
 pub mod studio_work;
+pub mod vitals;
 
 use std::sync::Arc;
 
@@ -73,6 +74,8 @@ pub struct App {
     pub(crate) checkins: Arc<activities::batch::Queue>,
     /// The append-only file the audit chain's signed checkpoints go to (see `audit`).
     pub(crate) checkpoints: Option<Arc<std::path::PathBuf>>,
+    /// The bearer token `/metrics` asks for; none: metrics are not served.
+    pub(crate) metrics_token: Option<Arc<str>>,
 }
 
 impl App {
@@ -84,7 +87,14 @@ impl App {
             intake: Arc::default(),
             checkins: Arc::default(),
             checkpoints: None,
+            metrics_token: None,
         }
+    }
+
+    /// Serve the metrics to whoever presents this bearer token (see `vitals`).
+    pub fn with_metrics_token(mut self, token: Option<String>) -> App {
+        self.metrics_token = token.filter(|t| !t.is_empty()).map(Arc::from);
+        self
     }
 
     /// The audit key in use, as base64 (see `Crypto::audit_key_base64`).

@@ -571,6 +571,12 @@ pub struct MessageRow {
     pub created_at: DateTime<Utc>,
 }
 
+/// (waiting, sent) messages in the outbox of every committee, for the metrics.
+pub async fn outbox_counts(c: &mut Conn<'_>) -> Result<(i64, i64)> {
+    let q = "SELECT COUNT(*) - COUNT(sent_at), COUNT(sent_at) FROM outbox";
+    on!(c, |x| sqlx::query_as(q).fetch_one(&mut **x).await).map_err(Into::into)
+}
+
 pub async fn messages(c: &mut Conn<'_>, committee_id: i64, limit: i64) -> Result<Vec<MessageRow>> {
     let q = "SELECT id, channel, recipient_masked, subject, body, concern_id, created_at FROM outbox \
              WHERE committee_id = $1 ORDER BY id DESC LIMIT $2";

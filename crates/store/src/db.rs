@@ -395,6 +395,14 @@ impl Db {
         }))
     }
 
+    /// (connections open, of which idle), for the metrics.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        match &self.pool {
+            Pool::Sqlite(p) => (p.size(), p.num_idle()),
+            Pool::Postgres(p) => (p.size(), p.num_idle()),
+        }
+    }
+
     pub async fn ping(&self) -> Result<()> {
         match &self.pool {
             Pool::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await?.rows_affected(),

@@ -6,6 +6,7 @@ pub mod api;
 pub mod body;
 pub mod error;
 pub mod form;
+pub mod observe;
 pub mod open311;
 pub mod openapi;
 pub mod routes;
@@ -46,6 +47,7 @@ pub fn routes() -> Routes {
     Routes::new()
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
+        .route("/metrics", get(observe::metrics))
         .route("/api/openapi.json", get(openapi::document))
         .merge(api::routes())
         .merge(open311::routes())
@@ -58,6 +60,16 @@ pub fn route_table() -> Vec<(&'static str, &'static str)> {
 }
 
 pub fn router(state: State) -> Router {
+    use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+    use tower_http::trace::{DefaultOnResponse, TraceLayer};
+    observe::install();
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(observe::span as fn(&axum::http::Request<axum::body::Body>) -> _)
+        .on_response(
+            DefaultOnResponse::new()
+                .level(tracing::Level::INFO)
+                .latency_unit(tower_http::LatencyUnit::Micros),
+        );
     routes()
         .into_router()
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -66,6 +78,11 @@ pub fn router(state: State) -> Router {
             security_headers,
         ))
         .layer(axum::middleware::from_fn(request_scope))
+        // Inside the route (so the route template is known), outside everything else of it.
+        .layer(axum::middleware::from_fn(observe::record))
+        .layer(trace)
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(observe::MakeId))
         .with_state(state)
 }
 

@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""The server logs of the whole browser suite (scripts/test.sh collects them, one file per
+server): every line is a JSON object (stderr is not a terminal there); every request's
+lines carry its request id; and no line holds a constituent's personal data — no mobile
+number at all, none of the names the demo and the browser tests give constituents.
+
+Prints "# pass 1" or "# fail 1" for scripts/test.sh to count."""
+import json
+import pathlib
+import re
+import sys
+
+# The demo's constituent and the people the browser tests type in (e2e/tests/*.js).
+NAMES = ["刘晓", "王大爷", "一楼住户代表"]
+PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+def main(folder):
+    files = sorted(pathlib.Path(folder).glob("*.log"))
+    problems, lines, requests = [], 0, 0
+    for f in files:
+        for n, line in enumerate(f.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            if not line.strip():
+                continue
+            lines += 1
+            where = f"{f.name}:{n}"
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                problems.append(f"{where}: not a JSON line: {line[:120]}")
+                continue
+            span = rec.get("span") or {}
+            if span.get("name") == "request":
+                requests += 1
+                if not span.get("request_id"):
+                    problems.append(f"{where}: a request's line without its id")
+            if PHONE.search(line):
+                problems.append(f"{where}: a phone number in the log")
+            for name in NAMES:
+                if name in line:
+                    problems.append(f"{where}: the name {name} in the log")
+    if not files or requests == 0:
+        problems.append(f"no request lines in {len(files)} log files: was the browser suite logged?")
+    for p in problems[:20]:
+        print(p)
+    print(f"server logs: {len(files)} files, {lines} lines, {requests} request lines, {len(problems)} problems")
+    print("# pass 1" if not problems else "# fail 1")
+    return 0 if not problems else 1
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
