@@ -29,6 +29,14 @@ pub enum Error {
         message: String,
         retry_after_secs: u64,
     },
+    /// The database cannot take the request just now (a full disk, a restart, a dropped
+    /// link): try again later. Nothing was written.
+    #[error("{message}")]
+    Unavailable {
+        code: &'static str,
+        message: String,
+        retry_after_secs: u64,
+    },
     /// Something that is not the caller's doing; the cause is kept (with its own sources)
     /// so that the log names the whole chain, never shown to the caller.
     #[error("internal error: {0}")]
@@ -92,6 +100,23 @@ impl From<StoreError> for Error {
                 code: c.code,
                 message: c.message.into(),
                 field: Some(c.field.into()),
+            };
+        }
+        if let Some(kind) = e.unavailable() {
+            tracing::warn!("database unavailable ({kind}): {e}");
+            crate::readiness::storage_failed();
+            return Error::Unavailable {
+                code: if kind == "full" {
+                    "storage.full"
+                } else {
+                    "storage.unavailable"
+                },
+                message: if kind == "full" {
+                    "数据库存储空间已满，暂时无法保存（未写入任何内容，已有内容仍可查看）。请联系管理员。".into()
+                } else {
+                    "数据库暂时不可用，请稍后再试（未写入任何内容）".into()
+                },
+                retry_after_secs: 5,
             };
         }
         if e.foreign_key_violation() {

@@ -30,6 +30,7 @@ pub mod overview;
 pub mod paged;
 pub mod present;
 pub mod proposals;
+pub mod readiness;
 pub mod records;
 pub mod roster;
 pub mod studio_work;
@@ -119,11 +120,15 @@ impl App {
     }
 
     /// Ready to serve (for `/readyz`): the database answers and its schema is the one this
-    /// binary was built for. `Err` names what is not (`database`, `migrations`).
+    /// binary was built for, and it took this node's writes of the last seconds. `Err`
+    /// names what is not (`database`, `storage`, `migrations`).
     pub async fn readiness(&self) -> std::result::Result<(), &'static str> {
         if let Err(e) = self.db.ping().await {
             tracing::warn!("not ready: the database does not answer: {e}");
             return Err("database");
+        }
+        if readiness::storage_failing() {
+            return Err("storage");
         }
         match self.db.schema_versions().await {
             Ok((Some(applied), known)) if applied == known => Ok(()),

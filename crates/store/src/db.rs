@@ -34,12 +34,49 @@ impl StoreError {
             _ => None,
         }
     }
+    /// The database cannot take the request now, through no fault of the caller's: the disk
+    /// is full, the server is shutting down or away, the pool timed out. `full` or
+    /// `unavailable`; the service answers 503 (and `/readyz` says so for a while).
+    pub fn unavailable(&self) -> Option<&'static str> {
+        let StoreError::Sql(e) = self else {
+            return None;
+        };
+        match e {
+            sqlx::Error::Database(d) => match d.code().as_deref() {
+                // SQLite: SQLITE_FULL; PostgreSQL: disk_full, out of memory.
+                Some("13") | Some("53100") => Some("full"),
+                // SQLite: SQLITE_IOERR, SQLITE_BUSY; PostgreSQL: too many connections,
+                // admin / crash shutdown, cannot connect now, connection exceptions.
+                Some("10" | "5" | "53300" | "57P01" | "57P02" | "57P03") => Some("unavailable"),
+                Some(c) if c.starts_with("08") => Some("unavailable"),
+                _ => None,
+            },
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Protocol(_) => Some("unavailable"),
+            _ => None,
+        }
+    }
+
     pub fn foreign_key_violation(&self) -> bool {
         matches!(self, StoreError::Sql(sqlx::Error::Database(e)) if e.is_foreign_key_violation())
     }
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A pooled connection still inside a transaction — its rollback failed (on a full disk, a
+/// dropped link) — would refuse every transaction after ("begin at non-zero transaction
+/// depth"); it is closed instead of handed out, and the pool opens a fresh one.
+fn fit_for_use(c: &impl sqlx::Connection) -> bool {
+    if c.is_in_transaction() {
+        tracing::warn!("a pooled connection was left inside a transaction; closing it");
+        return false;
+    }
+    true
+}
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -265,6 +302,7 @@ impl Db {
             // An embedded file does not drop connections: skip sqlx's ping on every acquire.
             let pool = SqlitePoolOptions::new()
                 .test_before_acquire(false)
+                .before_acquire(|c, _| Box::pin(async move { Ok(fit_for_use(c)) }))
                 .max_connections(8)
                 .connect_with(opts)
                 .await?;
@@ -282,6 +320,7 @@ impl Db {
             .map_err(|_| sqlx::Error::PoolTimedOut)??;
             sqlx::Connection::close(first).await?;
             let pool = PgPoolOptions::new()
+                .before_acquire(|c, _| Box::pin(async move { Ok(fit_for_use(c)) }))
                 .max_connections(16)
                 .min_connections(warm)
                 .acquire_timeout(Duration::from_secs(10))

@@ -27,6 +27,7 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
         Error::Conflict { .. } => StatusCode::CONFLICT,
         Error::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -61,6 +62,7 @@ pub fn describe(e: &Error) -> (String, String, serde_json::Value) {
             (code.to_string(), message.clone(), fields)
         }
         Error::TooMany { message, .. } => ("rate_limited".into(), message.clone(), json!([])),
+        Error::Unavailable { code, message, .. } => (code.to_string(), message.clone(), json!([])),
         Error::Internal(_) => {
             let id = request_id();
             tracing::error!(request_id = %id, "{}", e.chain());
@@ -82,6 +84,9 @@ fn request_id() -> String {
 
 fn retry_after(e: &Error, res: &mut Response) {
     if let Error::TooMany {
+        retry_after_secs, ..
+    }
+    | Error::Unavailable {
         retry_after_secs, ..
     } = e
         && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
@@ -155,6 +160,7 @@ impl IntoResponse for PageError {
             StatusCode::NOT_FOUND => "页面不存在",
             StatusCode::FORBIDDEN => "没有权限",
             StatusCode::TOO_MANY_REQUESTS => "请稍后再试",
+            StatusCode::SERVICE_UNAVAILABLE => "暂时无法办理",
             StatusCode::UNPROCESSABLE_ENTITY => "填写有误",
             _ => "出错了",
         };

@@ -112,6 +112,7 @@ fn error(format: Format, e: &Error) -> Response {
         Error::NotFound { code, .. } if *code != "open311.unknown_service" => StatusCode::NOT_FOUND,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         Error::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     };
     let description = match e {
