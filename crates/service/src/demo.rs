@@ -138,24 +138,90 @@ pub struct Loaded {
     pub created: bool,
 }
 
+/// How long a node waits for another node's demo load to finish.
+const WAIT_FOR_OTHER_LOAD: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Load the demo into an empty database. On a database that already holds the demo,
 /// nothing changes; on one that holds real data, it refuses.
+///
+/// The load is many use cases, each its own transaction, so it is made safe another way:
+/// it starts by claiming the `demo_loading` setting (one atomic statement: of two nodes
+/// starting `--demo` together, one loads and the other waits for it), and only its very last
+/// step records the demo as loaded. A load cut short is never taken for a demo — its
+/// printed accounts might not exist — and is said to be one, with what to do.
 pub async fn load(app: &App) -> Result<Loaded> {
+    let done = |id: String| Loaded {
+        committee_id: id.parse().unwrap_or(1),
+        created: false,
+    };
     {
         let mut conn = app.db.acquire().await?;
+        if let Some(id) = stats::setting(&mut conn.conn(), "demo").await? {
+            return Ok(done(id));
+        }
         if stats::has_non_demo_data(&mut conn.conn()).await? {
             return Err(Error::conflict(
                 "demo.refused",
                 "数据库中已有非演示数据，拒绝加载演示数据（请使用空数据库运行 --demo）",
             ));
         }
-        if let Some(id) = stats::setting(&mut conn.conn(), "demo").await? {
-            return Ok(Loaded {
-                committee_id: id.parse().unwrap_or(1),
-                created: false,
-            });
+        let me = crate::jobs::node_name();
+        if !stats::claim_setting(&mut conn.conn(), "demo_loading", &me).await? {
+            let holder = stats::setting(&mut conn.conn(), "demo_loading")
+                .await?
+                .unwrap_or_default();
+            drop(conn);
+            return wait_for_other_load(app, &holder).await.map(done);
         }
     }
+    tracing::info!("loading the demo");
+    let loaded = load_all(app).await?;
+    let mut tx = begin(&app.db).await?;
+    stats::set_setting(&mut tx.conn(), "demo", &loaded.committee_id.to_string()).await?;
+    tx.commit().await?;
+    Ok(loaded)
+}
+
+/// Another load holds the claim: wait for it to finish, unless it cannot (its process on
+/// this host is gone) or takes too long.
+async fn wait_for_other_load(app: &App, holder: &str) -> Result<String> {
+    let interrupted = || {
+        Error::conflict(
+            "demo.interrupted",
+            format!(
+                "演示数据没有加载完整（由 {holder} 开始加载，未完成）：请用一个空数据库重新运行 --demo（SQLite：删除数据库文件；PostgreSQL：重建数据库）"
+            ),
+        )
+    };
+    let start = std::time::Instant::now();
+    loop {
+        {
+            let mut conn = app.db.acquire().await?;
+            if let Some(id) = stats::setting(&mut conn.conn(), "demo").await? {
+                return Ok(id);
+            }
+        }
+        if holder_is_gone(holder) || start.elapsed() > WAIT_FOR_OTHER_LOAD {
+            return Err(interrupted());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
+/// The claim names `host:pid`: on this host, a process that no longer exists will never
+/// finish its load.
+fn holder_is_gone(holder: &str) -> bool {
+    let mine = crate::jobs::node_name();
+    let host_of = |n: &str| n.rsplit_once(':').map(|(h, _)| h.to_string());
+    match (host_of(holder), holder.rsplit_once(':')) {
+        (Some(h), Some((_, pid))) if Some(h.clone()) == host_of(&mine) && holder != mine => {
+            !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        }
+        _ => false,
+    }
+}
+
+async fn load_all(app: &App) -> Result<Loaded> {
     let cid = committees::create_root(app, "政协江川市委员会", "city", "江川市").await?;
     let actor = system_actor(cid);
     let mut g = Gen(20230727);
@@ -319,7 +385,6 @@ pub async fn load(app: &App) -> Result<Loaded> {
         );
         store::insert(&mut c, &STUDIO, cid, &to_write(app, &STUDIO, &r), at).await?;
     }
-    stats::set_setting(&mut c, "demo", &cid.to_string()).await?;
     let change = Change {
         committee_id: cid,
         kind: "demo.loaded",

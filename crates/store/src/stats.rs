@@ -103,5 +103,19 @@ pub async fn set_setting(c: &mut Conn<'_>, key: &str, value: &str) -> Result<()>
 pub async fn has_non_demo_data(c: &mut Conn<'_>) -> Result<bool> {
     let q = "SELECT COUNT(*) FROM committees";
     let committees: i64 = on!(c, |x| sqlx::query_scalar(q).fetch_one(&mut **x).await)?;
-    Ok(committees > 0 && setting(c, "demo").await?.is_none())
+    Ok(committees > 0
+        && setting(c, "demo").await?.is_none()
+        && setting(c, "demo_loading").await?.is_none())
+}
+
+/// Set `key` only if it is not set yet; whether this call set it. One statement: of several
+/// callers at once, exactly one gets `true`.
+pub async fn claim_setting(c: &mut Conn<'_>, key: &str, value: &str) -> Result<bool> {
+    let q = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING";
+    let n = exec!(c, |x| sqlx::query(q)
+        .bind(key)
+        .bind(value)
+        .execute(&mut **x)
+        .await)?;
+    Ok(n == 1)
 }
