@@ -123,3 +123,53 @@ both_demo!(a_failing_job_is_shown_retried_and_run_on_request, |t| {
     let admin2 = t.signed_in("admin2").await;
     assert_eq!(common::text(&admin2, &t, "/office/jobs").await.0, 403);
 });
+
+both_demo!(a_dead_nodes_job_is_taken_over_when_its_lease_expires, |t| {
+    let (escalate, _) = t.due_work(10, 0).await;
+    // Create the schedule, then leave it as a node killed mid-run leaves it: the period
+    // claimed by `dead-node`, its lease running a little longer.
+    jobs::run_due(&t.app, "node-a").await.unwrap();
+    t.exec_sql("DELETE FROM events WHERE kind = 'concern.escalated'")
+        .await;
+    t.exec_sql("UPDATE concerns SET escalated_at = NULL").await;
+    let now = chrono::Utc::now().timestamp_millis();
+    t.exec_sql(&format!(
+        "UPDATE jobs SET lease_holder = 'dead-node', lease_until_ms = {}, next_run_ms = {} \
+         WHERE name = 'concern_escalation'",
+        now + 1500,
+        now - 1000
+    ))
+    .await;
+    t.exec_sql(&format!(
+        "INSERT INTO job_runs (name, due_ms, node, started_ms) VALUES ('concern_escalation', {}, 'dead-node', {})",
+        now - 1000,
+        now - 900
+    ))
+    .await;
+    // While the lease holds, nobody else runs it …
+    let ran = jobs::run_due(&t.app, "node-b").await.unwrap();
+    assert!(
+        !ran.iter().any(|r| r.job == Job::ConcernEscalation),
+        "{ran:?}"
+    );
+    // … once it has expired, the next node to look finishes the period.
+    tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
+    let ran = jobs::run_due(&t.app, "node-b").await.unwrap();
+    let esc = ran
+        .iter()
+        .find(|r| r.job == Job::ConcernEscalation)
+        .expect("taken over");
+    assert_eq!(esc.outcome, Ok(escalate));
+    assert_eq!(t.events_of("concern.escalated").await, (escalate, escalate));
+    let g = system_actor(1).grant::<OperateServer>().unwrap();
+    let views = jobs::overview(&t.app, &g).await.unwrap();
+    let v = views
+        .iter()
+        .find(|v| v.job == Job::ConcernEscalation)
+        .unwrap();
+    let run = v.runs.iter().find(|r| r.due_ms == now - 1000).unwrap();
+    assert_eq!(
+        (run.node.as_str(), run.outcome.as_deref()),
+        ("node-b", Some("ok"))
+    );
+});

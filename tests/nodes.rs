@@ -213,3 +213,75 @@ both_demo!(two_nodes_share_sessions_data_and_jobs, |t| {
         read(&a.log)
     );
 });
+
+// kill -9 under write load: every write the server acknowledged is there after a restart.
+both_demo!(kill_9_under_writes_loses_no_acknowledged_write, |t| {
+    let mut a = Node::start(&t, "crash-a");
+    let base = a.base.clone();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .build()
+        .unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut writers = vec![];
+    for w in 0..4 {
+        let (client, base, stop) = (client.clone(), base.clone(), stop.clone());
+        writers.push(tokio::spawn(async move {
+            let mut acknowledged = vec![];
+            for i in 0.. {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let sent = client
+                    .post(format!("{base}/open311/v2/requests.json"))
+                    .form(&[
+                        ("api_key", lianxin_service::demo_concerns::OPEN311_KEY),
+                        ("service_code", "urban"),
+                        ("description", &format!("崩溃测试 {w}-{i}：路灯不亮")),
+                        ("address_string", "滨江街道"),
+                    ])
+                    .send()
+                    .await;
+                let Ok(r) = sent else { break };
+                if !r.status().is_success() {
+                    continue;
+                }
+                let Ok(v) = r.json::<serde_json::Value>().await else {
+                    continue;
+                };
+                if let Some(id) = v[0]["service_request_id"].as_str() {
+                    acknowledged.push(id.to_string());
+                }
+            }
+            acknowledged
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    a.child.kill().unwrap(); // SIGKILL: no chance to flush anything
+    a.child.wait().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut ids = vec![];
+    for w in writers {
+        ids.extend(w.await.unwrap());
+    }
+    assert!(ids.len() > 20, "the writers got through: {}", ids.len());
+    // Restarted on the same database: every acknowledged request is there.
+    let b = Node::start(&t, "crash-b");
+    let list = ids
+        .iter()
+        .map(|id| id.parse::<i64>().expect("a numeric id").to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let found = t
+        .count_sql(&format!(
+            "SELECT COUNT(*) FROM concerns WHERE id IN ({list})"
+        ))
+        .await;
+    assert_eq!(found, ids.len() as i64, "acknowledged {} writes", ids.len());
+    let one = client
+        .get(b.url(&format!("/open311/v2/requests/{}.json", ids[ids.len() - 1])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(one.status(), 200);
+});
