@@ -285,3 +285,42 @@ both_demo!(kill_9_under_writes_loses_no_acknowledged_write, |t| {
         .unwrap();
     assert_eq!(one.status(), 200);
 });
+
+// Two nodes starting at the same moment on a new database run each migration once.
+async fn migrate_twice_at_once(backend: common::Backend) {
+    let url = common::fresh_database(backend).await;
+    let key = lianxin_service::Crypto::generate_key();
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_lianxin"))
+            .args(["--database-url", &url, "migrate"])
+            .env("LIANXIN_ENCRYPTION_KEY", &key)
+            .env_remove("LIANXIN_DATABASE_URL")
+            .current_dir(std::env::temp_dir())
+            .spawn()
+            .expect("migrate")
+    };
+    let (mut a, mut b) = (run(), run());
+    let (sa, sb) = (a.wait().unwrap(), b.wait().unwrap());
+    assert!(sa.success() && sb.success(), "{sa:?} {sb:?}");
+    let db = lianxin_store::Db::connect(&url).await.unwrap();
+    let (applied, known) = db.schema_versions().await.unwrap();
+    assert_eq!(applied, Some(known));
+    let mut c = db.acquire().await.unwrap();
+    let q = "SELECT COUNT(*) - COUNT(DISTINCT version) FROM _sqlx_migrations";
+    let twice: i64 = match c.conn() {
+        lianxin_store::Conn::Sqlite(x) => sqlx::query_scalar(q).fetch_one(&mut *x).await,
+        lianxin_store::Conn::Postgres(x) => sqlx::query_scalar(q).fetch_one(&mut *x).await,
+    }
+    .unwrap();
+    assert_eq!(twice, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_migrating_at_once_sqlite() {
+    migrate_twice_at_once(common::Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_migrating_at_once_postgres() {
+    migrate_twice_at_once(common::Backend::Postgres).await
+}

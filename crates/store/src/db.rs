@@ -367,7 +367,32 @@ impl Db {
 
     pub async fn migrate(&self) -> Result<()> {
         match &self.pool {
-            Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Pool::Sqlite(p) => {
+                // sqlx takes no lock on SQLite: two processes starting on a new file would
+                // both apply the first migration. A lock file beside the database, held
+                // while migrating, lets one migrate and the other find it done.
+                let file = p.connect_options().get_filename().to_path_buf();
+                let _held = if file.as_os_str().is_empty() || file.starts_with(":memory:") {
+                    None
+                } else {
+                    let lock = std::path::PathBuf::from(format!("{}.migrate-lock", file.display()));
+                    Some(
+                        tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+                            let f = std::fs::OpenOptions::new()
+                                .create(true)
+                                .truncate(false)
+                                .write(true)
+                                .open(&lock)?;
+                            f.lock()?;
+                            Ok(f)
+                        })
+                        .await
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                        .map_err(|e| StoreError::Corrupt(format!("migration lock: {e}")))?,
+                    )
+                };
+                SQLITE_MIGRATIONS.run(p).await?
+            }
             // sqlx holds a PostgreSQL advisory lock while it migrates: two nodes starting at
             // the same moment run each migration once.
             Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
