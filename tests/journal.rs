@@ -8,7 +8,7 @@ use lianxin_service::audit::verify as verify_audit;
 use lianxin_service::events::{Consumer, run_once};
 use lianxin_store::Conn;
 use lianxin_store::journal::EventRow;
-use serde_json::json;
+use serde_json::{Value, json};
 
 both_demo!(every_change_writes_one_event_and_one_audit_record, |t| {
     let office = t.token("office").await;
@@ -346,5 +346,44 @@ both_demo!(a_chain_recomputed_without_the_key_is_found, |t| {
             seq: 1,
             reason: "where the keyed chain begins was changed in the database"
         }
+    );
+});
+
+// Events are stored in their public form: no event of the whole demo (concerns, proposals,
+// opinion reports, activities with named participants, self-reports, accounts …) keeps a
+// field with people's words or personal data. The full change stays in the audit trail.
+both_demo!(stored_events_carry_no_personal_fields, |t| {
+    let events = {
+        let mut conn = t.db.acquire().await.unwrap();
+        lianxin_store::journal::events_after(&mut conn.conn(), 0, 1_000_000)
+            .await
+            .unwrap()
+    };
+    assert!(events.len() > 50, "{}", events.len());
+    fn private_keys(v: &Value, found: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    if lianxin_domain::disclosure::PRIVATE_FIELDS.contains(&k.as_str()) {
+                        found.push(k.clone());
+                    }
+                    private_keys(v, found);
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|v| private_keys(v, found)),
+            _ => {}
+        }
+    }
+    for e in &events {
+        let payload: Value = serde_json::from_str(&e.payload).unwrap();
+        let mut found = vec![];
+        private_keys(&payload, &mut found);
+        assert!(found.is_empty(), "{} keeps {found:?}: {payload}", e.kind);
+    }
+    // The audit trail keeps what the events leave out (here the accounts' names).
+    assert!(
+        t.count_sql("SELECT COUNT(*) FROM audit_log WHERE after_data LIKE '%display_name%'")
+            .await
+            > 0
     );
 });

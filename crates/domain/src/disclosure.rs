@@ -1,5 +1,8 @@
 //! What an event may show outside the transaction that wrote it.
 //!
+//! The journal stores every event in this form (`service::journal`): the full record of a
+//! change is the audit trail's, which only admins read.
+//!
 //! Events are read by consumers inside the system (the duty log scores from them) and, through
 //! `/api/v1/events`, by the office's other systems. The second audience gets the event's
 //! public form: free text people wrote (a self-report's account, a concern's details, a
@@ -9,7 +12,7 @@
 use serde_json::Value;
 
 /// Payload fields that carry people's own words or personal data, at any depth.
-const PRIVATE_FIELDS: &[&str] = &[
+pub const PRIVATE_FIELDS: &[&str] = &[
     "answer",
     "body",
     "description",

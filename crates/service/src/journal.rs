@@ -46,12 +46,19 @@ pub async fn events(tx: &mut Tx, list: &[Pending<'_>]) -> Result<()> {
                 actor_user_id: (actor.user_id > 0).then_some(actor.user_id),
                 subject_type,
                 subject_id: *subject_id,
-                payload: payload.to_string(),
+                payload: stored_payload(payload),
             },
         )
         .collect();
     append_events(&mut tx.conn(), &rows, now()).await?;
     Ok(())
+}
+
+/// An event is stored in its public form: consumers get what they act on (ids, kinds,
+/// roles, statuses), never people's words or personal data, which stay in the audit
+/// record of the change (see `domain::disclosure`).
+fn stored_payload(payload: &Value) -> String {
+    lianxin_domain::disclosure::public_payload(payload).to_string()
 }
 
 /// Record the change (event + audit) and commit, all or nothing.
@@ -66,7 +73,7 @@ pub async fn commit(mut tx: Tx, actor: &Actor, change: Change<'_>) -> Result<i64
             actor_user_id: (actor.user_id > 0).then_some(actor.user_id),
             subject_type: change.subject_type,
             subject_id: change.subject_id,
-            payload: change.after.to_string(),
+            payload: stored_payload(&change.after),
         },
         at,
     )
