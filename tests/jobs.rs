@@ -6,6 +6,14 @@ mod common;
 use lianxin_domain::access::{OperateServer, system_actor};
 use lianxin_service::jobs::{self, Job};
 
+/// The card of one job on the jobs page.
+fn job_card<'a>(page: &'a str, job: &str) -> &'a str {
+    page.split(&format!("id=\"job-{job}\""))
+        .nth(1)
+        .and_then(|rest| rest.split("</section>").next())
+        .unwrap_or_else(|| panic!("no card for {job}"))
+}
+
 both_demo!(a_period_runs_once_however_many_nodes_look, |t| {
     let (escalate, ask) = t.due_work(40, 30).await;
     assert!(escalate >= 40 && ask > 0, "{escalate} {ask}");
@@ -62,13 +70,7 @@ both_demo!(a_failing_job_is_shown_retried_and_run_on_request, |t| {
     );
     let (status, page) = common::text(&admin, &t, "/office/jobs").await;
     assert_eq!(status, 200);
-    let card = page
-        .split("id=\"job-session_sweep\"")
-        .nth(1)
-        .unwrap()
-        .split("</section>")
-        .next()
-        .unwrap();
+    let card = job_card(&page, "session_sweep");
     assert!(card.contains("失败，等待重试"), "{card}");
     assert!(
         card.contains("login_throttle"),
@@ -95,13 +97,7 @@ both_demo!(a_failing_job_is_shown_retried_and_run_on_request, |t| {
     let sweep = ran.iter().find(|r| r.job == Job::SessionSweep).unwrap();
     assert_eq!(sweep.outcome, Ok(0));
     let (_, page) = common::text(&admin, &t, "/office/jobs").await;
-    let card = page
-        .split("id=\"job-session_sweep\"")
-        .nth(1)
-        .unwrap()
-        .split("</section>")
-        .next()
-        .unwrap();
+    let card = job_card(&page, "session_sweep");
     assert!(
         card.contains("正常") && card.contains("失败 1 次"),
         "{card}"

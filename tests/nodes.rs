@@ -82,14 +82,6 @@ fn read(p: &std::path::Path) -> String {
     std::fs::read_to_string(p).unwrap_or_default()
 }
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
 both_demo!(two_nodes_share_sessions_data_and_jobs, |t| {
     let (escalate, ask) = t.due_work(40, 30).await;
     assert!(escalate >= 40 && ask > 0);
@@ -99,26 +91,7 @@ both_demo!(two_nodes_share_sessions_data_and_jobs, |t| {
         (a.join().expect("a"), b.join().expect("b"))
     });
     // Signed in on A, the same browser is signed in on B (and B takes A's CSRF token).
-    let browser = client();
-    let login = browser
-        .get(a.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let r = browser
-        .post(a.url("/login"))
-        .form(&[
-            ("username", "admin"),
-            ("password", lianxin_service::demo::PASSWORD),
-            ("_csrf", &common::hidden(&login, "_csrf")),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+    let browser = common::sign_in_at(&a.base, "admin", lianxin_service::demo::PASSWORD).await;
     let on_b = browser.get(b.url("/office/jobs")).send().await.unwrap();
     assert_eq!(on_b.status(), 200, "a login on A is valid on B");
     // A write through A is read through B at once (B's read cache included).

@@ -249,33 +249,42 @@ impl TestApp {
 
     /// A separate browser (its own cookies) signed in with this password.
     pub async fn signed_in_with(&self, username: &str, password: &str) -> reqwest::Client {
-        let c = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        let login = c
-            .get(self.url("/login"))
-            .send()
-            .await
-            .expect("login page")
-            .text()
-            .await
-            .expect("text");
-        let r = c
-            .post(self.url("/login"))
-            .form(&[
-                ("username", username),
-                ("password", password),
-                ("_csrf", &hidden(&login, "_csrf")),
-            ])
-            .send()
-            .await
-            .expect("login");
-        assert_eq!(r.status(), 303, "sign in as {username}");
-        c
+        sign_in_at(&self.base, username, password).await
     }
+}
 
+/// A browser (its own cookies) signed in through the login page of the server at `base` —
+/// this test's, or another `serve` process on the same database.
+pub async fn sign_in_at(base: &str, username: &str, password: &str) -> reqwest::Client {
+    let url = |path: &str| format!("{base}{path}");
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let login = c
+        .get(url("/login"))
+        .send()
+        .await
+        .expect("login page")
+        .text()
+        .await
+        .expect("text");
+    let r = c
+        .post(url("/login"))
+        .form(&[
+            ("username", username),
+            ("password", password),
+            ("_csrf", &hidden(&login, "_csrf")),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status(), 303, "sign in as {username}");
+    c
+}
+
+impl TestApp {
     /// The id of a sector by name in the committee.
     pub async fn sector_id(&self, token: &str, name: &str) -> i64 {
         let (_, v) = self
