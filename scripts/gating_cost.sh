@@ -8,7 +8,8 @@
 #
 # Build each with `cargo build --release` at the commit you want (e.g. in a `git worktree`).
 # SQLite, a fresh demo database per server; traffic to 127.0.0.1 only, bounded by
-# DURATION seconds per measurement and ROUNDS rounds.
+# DURATION seconds per measurement and ROUNDS rounds. The servers log as in production
+# (SERVER_LOG, default info,sqlx=warn: one JSON line per request) to a file.
 set -euo pipefail
 BEFORE=${1:?usage: gating_cost.sh BEFORE_BINARY AFTER_BINARY}
 AFTER=${2:?usage: gating_cost.sh BEFORE_BINARY AFTER_BINARY}
@@ -42,7 +43,7 @@ rps() { # url [wrk args…]
 measure() { # binary label
   local bin=$1 label=$2 dir
   dir=$(mktemp -d -p "$WORK")
-  (cd "$dir" && LIANXIN_LOG=warn exec "$bin" --database-url "sqlite://$dir/g.db" serve --demo \
+  (cd "$dir" && LIANXIN_LOG=${SERVER_LOG:-info,sqlx=warn} exec "$bin" --database-url "sqlite://$dir/g.db" serve --demo \
     --addr "127.0.0.1:$PORT" >"$dir/server.log" 2>&1) &
   SERVER=$!
   for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
