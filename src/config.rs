@@ -12,6 +12,11 @@ pub struct Config {
     pub database_url: Option<String>,
     pub addr: Option<String>,
     pub encryption_key: Option<String>,
+    /// Other keys (base64) that may open sealed data while a key rotation runs.
+    #[serde(default)]
+    pub encryption_other_keys: Vec<String>,
+    /// The blind index's own key (base64); the encryption key if unset.
+    pub index_key: Option<String>,
     /// The audit chain's own key (base64, 32 bytes); derived from the encryption key if unset.
     pub audit_key: Option<String>,
     /// Earlier audit keys (base64), to check the chain written before a rotation.
@@ -56,6 +61,8 @@ impl std::fmt::Debug for Config {
                 "encryption_key",
                 &self.encryption_key.as_ref().map(|_| "<redacted>"),
             )
+            .field("encryption_other_keys", &self.encryption_other_keys.len())
+            .field("index_key", &self.index_key.as_ref().map(|_| "<redacted>"))
             .field("audit_key", &self.audit_key.as_ref().map(|_| "<redacted>"))
             .field("audit_retired_keys", &self.audit_retired_keys.len())
             .field("audit_checkpoints", &self.audit_checkpoints)
@@ -93,6 +100,10 @@ impl Config {
         c.addr = env("LIANXIN_ADDR").or(c.addr);
         c.encryption_key = env("LIANXIN_ENCRYPTION_KEY").or(c.encryption_key);
         c.audit_key = env("LIANXIN_AUDIT_KEY").or(c.audit_key);
+        c.index_key = env("LIANXIN_INDEX_KEY").or(c.index_key);
+        if let Some(keys) = env("LIANXIN_ENCRYPTION_OTHER_KEYS") {
+            c.encryption_other_keys = keys.split(',').map(|k| k.trim().to_string()).collect();
+        }
         if let Some(keys) = env("LIANXIN_AUDIT_RETIRED_KEYS") {
             c.audit_retired_keys = keys.split(',').map(|k| k.trim().to_string()).collect();
         }
@@ -216,6 +227,15 @@ addr = "127.0.0.1:8080"
 # PostgreSQL 下必须配置，并在所有节点上相同。丢失密钥将无法解密已存的手机号。
 # 环境变量：LIANXIN_ENCRYPTION_KEY
 # encryption_key = "..."
+
+# 更换加密密钥期间，能解开已存数据的其他密钥（原密钥，或即将启用的新密钥）。
+# 配置它之前须先固定 index_key 和 audit_key（`lianxin keys pin`）。步骤见 README“更换加密密钥”。
+# 环境变量：LIANXIN_ENCRYPTION_OTHER_KEYS（逗号分隔）
+# encryption_other_keys = ["..."]
+
+# 手机号检索索引、签到码和日历链接的密钥（32 字节，base64）。未配置时即加密密钥；
+# 更换加密密钥前须固定为原值，否则已存的索引和已发出的链接全部失效。环境变量：LIANXIN_INDEX_KEY
+# index_key = "..."
 
 # 审计链的密钥（32 字节，base64）。未配置时由加密密钥派生；单独配置后可独立于加密密钥保管。
 # 审计记录以此密钥做 HMAC 链接，没有密钥的人改动数据库后无法重新计算出能通过校验的链。

@@ -2,6 +2,7 @@
 //! export, audit verification.
 
 mod config;
+mod keys;
 
 use std::future::IntoFuture;
 use std::io::Read;
@@ -82,6 +83,11 @@ enum Command {
     Audit {
         #[command(subcommand)]
         action: AuditCmd,
+    },
+    /// 加密密钥：固定索引与审计密钥、生成新密钥、把个人数据改用新密钥加密
+    Keys {
+        #[command(subcommand)]
+        action: keys::KeysCmd,
     },
     /// 履职日志（云日志）
     Duty {
@@ -241,8 +247,19 @@ fn init_logging(c: &Config) {
     let filter =
         tracing_subscriber::EnvFilter::try_new(c.log.as_deref().unwrap_or("info,sqlx=warn"))
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Service calls are debug spans: asked for (say `info,lianxin_service=debug`), each one
+    // logs its duration when it ends; at the default level they cost nothing.
+    let timed = filter
+        .max_level_hint()
+        .is_some_and(|l| l >= tracing_subscriber::filter::LevelFilter::DEBUG);
+    let spans = if timed {
+        tracing_subscriber::fmt::format::FmtSpan::CLOSE
+    } else {
+        tracing_subscriber::fmt::format::FmtSpan::NONE
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_span_events(spans)
         .with_writer(std::io::stderr);
     let _ = if std::io::stderr().is_terminal() {
         builder.try_init()
@@ -250,7 +267,9 @@ fn init_logging(c: &Config) {
         builder
             .json()
             .with_current_span(true)
-            .with_span_list(false)
+            // With service spans on, a line's innermost span is the service call's: the
+            // list keeps the request's span (and its id) on it too.
+            .with_span_list(timed)
             .try_init()
     };
 }
@@ -306,7 +325,14 @@ async fn open_with(c: &Config, warm: u32) -> Result<App> {
             .with_audit_key(audit)
             .map_err(|e| anyhow!("审计密钥 LIANXIN_AUDIT_KEY：{e}"))?;
     }
+    if let Some(index) = &c.index_key {
+        crypto = crypto
+            .with_index_key(index)
+            .map_err(|e| anyhow!("索引密钥 LIANXIN_INDEX_KEY：{e}"))?;
+    }
     let crypto = crypto
+        .with_other_keys(&c.encryption_other_keys)
+        .map_err(|e| anyhow!("其他加密密钥 encryption_other_keys：{e}"))?
         .with_retired_audit_keys(&c.audit_retired_keys)
         .map_err(|e| anyhow!("原审计密钥 audit_retired_keys：{e}"))?;
     let app = App::new(db, crypto)
@@ -636,6 +662,7 @@ async fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
+        Command::Keys { action } => keys::run(&c, action).await,
         Command::Audit {
             action: AuditCmd::Rotate,
         } => {

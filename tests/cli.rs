@@ -25,11 +25,7 @@ fn lianxin(t: &common::TestApp, args: &[&str], stdin: Option<&str>) -> Output {
 }
 
 fn out(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    common::printed(o)
 }
 
 both!(set_up_a_committee_users_roster_and_verify_the_audit, |t| {
@@ -219,17 +215,7 @@ both_demo!(
 
 /// `lianxin` with extra environment (an audit key, retired keys).
 fn lianxin_env(t: &common::TestApp, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lianxin"));
-    cmd.args(["--database-url", &t.url])
-        .args(args)
-        .env("LIANXIN_ENCRYPTION_KEY", &t.key)
-        .env("LIANXIN_AUDIT_CHECKPOINTS", &t.checkpoints)
-        .env_remove("LIANXIN_DATABASE_URL")
-        .current_dir(std::env::temp_dir());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run lianxin")
+    common::cli(t, args, env)
 }
 
 // Rotating the audit key: a node with another key refuses to start; `audit rotate`, run with

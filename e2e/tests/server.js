@@ -31,7 +31,7 @@ export async function startServer() {
   // E2E_LOG_DIR keeps each server's log (stderr: JSON lines, since it is not a terminal) for
   // scripts/check_logs.py, which looks through the whole suite's logs for personal data.
   const logDir = process.env.E2E_LOG_DIR;
-  const env = { ...process.env, LIANXIN_DATABASE_URL: url, LIANXIN_LOG: logDir ? 'info,sqlx=warn' : 'warn' };
+  const env = { ...process.env, LIANXIN_DATABASE_URL: url, LIANXIN_LOG: logDir ? 'info,sqlx=warn,lianxin_service=debug' : 'warn' };
   const child = spawn(bin, ['serve', '--demo', '--addr', '127.0.0.1:0'], { cwd: dir, env });
   if (logDir) child.stderr.pipe(createWriteStream(join(logDir, `${process.pid}-${Date.now()}.log`)));
   let output = '';

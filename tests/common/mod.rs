@@ -146,6 +146,30 @@ pub async fn spawn(backend: Backend) -> TestApp {
     }
 }
 
+/// Run the `lianxin` binary on the test app's database with its key, plus `env`.
+pub fn cli(t: &TestApp, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_lianxin"));
+    cmd.args(["--database-url", &t.url])
+        .args(args)
+        .env("LIANXIN_ENCRYPTION_KEY", &t.key)
+        .env("LIANXIN_AUDIT_CHECKPOINTS", &t.checkpoints)
+        .env_remove("LIANXIN_DATABASE_URL")
+        .current_dir(std::env::temp_dir());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run lianxin")
+}
+
+/// What a command printed, stdout then stderr.
+pub fn printed(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
 /// A test app with the demo committee loaded.
 pub async fn spawn_demo(backend: Backend) -> TestApp {
     let t = spawn(backend).await;

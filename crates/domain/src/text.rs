@@ -31,12 +31,20 @@ pub fn parse_text(
             Ok(None)
         };
     }
-    let count = value.chars().count();
+    // The limit counts what was sent, blanks at either end included: that is what a form's
+    // `maxlength` and the API schema's `maxLength` count, so a value the schema refuses is
+    // never stored trimmed.
+    let count = raw.chars().count();
     if count > max_chars {
+        let blanks = if count == value.chars().count() {
+            ""
+        } else {
+            "，含首尾空白"
+        };
         return Err(Invalid::one(
             field,
             "too_long",
-            format!("{label}不能超过{max_chars}个字（现为{count}个字）"),
+            format!("{label}不能超过{max_chars}个字（现为{count}个字{blanks}）"),
         ));
     }
     Ok(Some(value.to_string()))
@@ -145,6 +153,22 @@ mod tests {
         let err = parse_text("n", "姓名", "政协委员联系界别群众啊", 10, true).unwrap_err();
         assert_eq!(err.0[0].code, "too_long");
         assert!(err.0[0].message.contains("11"));
+    }
+
+    #[test]
+    fn blanks_at_the_ends_count_toward_the_limit() {
+        // The API schema's maxLength counts them, so the parser must refuse what it refuses.
+        let err = parse_text("n", "名称", "\t政协委员联系界别群众", 10, true).unwrap_err();
+        assert_eq!(err.0[0].code, "too_long");
+        assert!(
+            err.0[0].message.contains("含首尾空白"),
+            "{}",
+            err.0[0].message
+        );
+        assert_eq!(
+            parse_text("n", "名称", " 政协委员 ", 10, true).unwrap(),
+            Some("政协委员".to_string())
+        );
     }
 
     #[test]

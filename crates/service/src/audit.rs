@@ -117,6 +117,7 @@ async fn save_epochs(tx: &mut lianxin_store::Tx, epochs: &[Epoch]) -> Result<()>
 /// At start: the audit key this node holds must be the one the chain is written under now.
 /// A node with a missing or different key would write records no one can verify, so it
 /// refuses to start instead (the first start records the key's epoch).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn check_key(app: &App) -> Result<()> {
     let (epochs, stored) = epochs(app).await?;
     let mine = app.crypto.audit_key().id();
@@ -144,6 +145,7 @@ pub async fn check_key(app: &App) -> Result<()> {
 /// node now holds. The old key must be given as retired (to check the chain so far); the
 /// chain must verify; then the new epoch is recorded under the journal lock (no record can
 /// slip in between) and a checkpoint signed with the new key is written.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn rotate(app: &App) -> Result<Epoch> {
     let (mut epochs, _) = epochs(app).await?;
     let mine = app.crypto.audit_key().id();
@@ -175,6 +177,7 @@ pub async fn rotate(app: &App) -> Result<Epoch> {
 
 /// Append a signed checkpoint of the chain's head, unless the newest one already names it.
 /// Returns the checkpoint written.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn checkpoint(app: &App) -> Result<Option<Checkpoint>> {
     let Some(path) = app.checkpoints.clone() else {
         return Ok(None);
@@ -228,6 +231,7 @@ async fn checkpoint_now(app: &App) -> Result<Option<Checkpoint>> {
 
 /// Walk the whole chain and check every record against the key, the head, and every signed
 /// checkpoint.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn verify(app: &App) -> Result<Verdict> {
     let lines = match &app.checkpoints {
         Some(p) => read_lines(p)?,

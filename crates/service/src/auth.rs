@@ -98,6 +98,7 @@ pub struct NewSession {
     pub actor: Actor,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn login(app: &App, username: &str, password: &str, ip: &str) -> Result<NewSession> {
     let username = username.trim().to_lowercase();
     if username.is_empty() || password.is_empty() || username.len() > 100 || password.len() > 1024 {
@@ -177,6 +178,7 @@ pub async fn login(app: &App, username: &str, password: &str, ip: &str) -> Resul
 /// The session behind a token, if it is live. Sessions are read through the data-version
 /// cache: every change that ends a session before its time (logout, new password) writes an
 /// event, and expiry is checked against the clock here.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn session(app: &App, token: &str) -> Result<Option<Session>> {
     if token.is_empty() || token.len() > 200 {
         return Ok(None);
@@ -197,6 +199,7 @@ pub async fn session(app: &App, token: &str) -> Result<Option<Session>> {
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn logout(app: &App, actor: &Actor, token: &str) -> Result<()> {
     let mut tx = begin(&app.db).await?;
     store::delete_session(&mut tx.conn(), &sha256_hex(token)).await?;
@@ -213,6 +216,7 @@ pub async fn logout(app: &App, actor: &Actor, token: &str) -> Result<()> {
 }
 
 /// Remove expired sessions and old login attempts (run periodically by `serve`).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn sweep(app: &App) -> Result<()> {
     let mut conn = app.db.acquire().await?;
     let at = now();
@@ -231,6 +235,7 @@ pub struct UserInput<'a> {
     pub handling_unit_id: Option<i64>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_user(
     app: &App,
     g: &Granted<ManageUsers>,
@@ -329,6 +334,7 @@ pub async fn add_user(
     Ok(id)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_password(
     app: &App,
     g: &Granted<ManageUsers>,
@@ -355,12 +361,14 @@ pub async fn set_password(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_users(app: &App, g: &Granted<ManageUsers>) -> Result<Vec<UserRow>> {
     let mut conn = app.db.acquire().await?;
     Ok(store::users_of(&mut conn.conn(), g.committee_id()).await?)
 }
 
 /// Every account of every committee, for the operator's CLI (which runs as the system actor).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_all_users(app: &App, _g: &Granted<ManageUsers>) -> Result<Vec<UserRow>> {
     let mut conn = app.db.acquire().await?;
     Ok(store::all_users(&mut conn.conn()).await?)

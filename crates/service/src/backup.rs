@@ -135,6 +135,7 @@ async fn schema_of(db: &Db) -> Result<i64> {
 
 /// Write a consistent snapshot of every table to `out` while the server may be running;
 /// `progress` hears (rows written, rows in all).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn backup(
     app: &App,
     out: &mut (dyn Write + Send),
@@ -255,6 +256,7 @@ pub fn check(input: &mut dyn BufRead) -> Result<Summary> {
 
 /// Load a checked backup into `db`, which must be migrated and empty, in one transaction: a
 /// failure leaves the target as empty as it was. `progress` hears (rows loaded, rows in all).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn restore(
     app: &App,
     input: &mut dyn BufRead,

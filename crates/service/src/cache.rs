@@ -56,6 +56,7 @@ pub struct Versions {
 }
 
 /// Run one request with its own version slot (the web layer wraps every request in this).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn request_scope<F: Future>(f: F) -> F::Output {
     REQUEST_VERSION
         .scope(RefCell::new(Versions::default()), f)

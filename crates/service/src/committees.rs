@@ -23,6 +23,7 @@ async fn seed_sectors(c: &mut Conn<'_>, committee_id: i64) -> Result<()> {
 }
 
 /// A committee below the actor's own.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(app: &App, g: &Granted<ManageCommittees>, rec: Record) -> Result<Item> {
     let parent = g.committee_id();
     let mut tx = begin(&app.db).await?;
@@ -48,6 +49,7 @@ pub async fn create(app: &App, g: &Granted<ManageCommittees>, rec: Record) -> Re
     Ok(after)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     app: &App,
     g: &Granted<ManageCommittees>,
@@ -80,6 +82,7 @@ pub async fn update(
 }
 
 /// The first committee of an installation (no parent), made by the CLI or the demo loader.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create_root(app: &App, name: &str, level: &str, region: &str) -> Result<i64> {
     let mut tx = begin(&app.db).await?;
     let id = store::insert_root_committee(&mut tx.conn(), name, level, region, now()).await?;
@@ -98,17 +101,20 @@ pub async fn create_root(app: &App, name: &str, level: &str, region: &str) -> Re
 }
 
 /// (id, name, level) of a committee.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(app: &App, id: i64) -> Result<Option<(i64, String, String)>> {
     let mut conn = app.db.acquire().await?;
     Ok(store::committee(&mut conn.conn(), id).await?)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn all(app: &App) -> Result<Vec<(i64, String, String)>> {
     let mut conn = app.db.acquire().await?;
     Ok(store::committees_all(&mut conn.conn()).await?)
 }
 
 /// The committee the public pages show when none is named: the first one.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn default_public(app: &App) -> Result<Option<i64>> {
     Ok(all(app).await?.first().map(|c| c.0))
 }

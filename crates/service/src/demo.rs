@@ -149,6 +149,7 @@ const WAIT_FOR_OTHER_LOAD: std::time::Duration = std::time::Duration::from_secs(
 /// starting `--demo` together, one loads and the other waits for it), and only its very last
 /// step records the demo as loaded. A load cut short is never taken for a demo — its
 /// printed accounts might not exist — and is said to be one, with what to do.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn load(app: &App) -> Result<Loaded> {
     let done = |id: String| Loaded {
         committee_id: id.parse().unwrap_or(1),

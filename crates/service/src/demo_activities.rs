@@ -29,6 +29,7 @@ async fn kind_id(app: &App, cid: i64, code: &str) -> Result<String> {
 }
 
 /// `member` is the demo member account's member id; they are invited to everything.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn load(app: &App, cid: i64, members: &[i64], member: i64) -> Result<()> {
     let office = system_actor(cid);
     let g: Granted<OrganiseActivities> = office.grant().map_err(Error::from)?;

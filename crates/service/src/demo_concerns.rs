@@ -390,6 +390,7 @@ async fn update(
 }
 
 /// Load categories, rules, slots, offers, the Open311 key and ~300 concerns.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn load(app: &App, cid: i64, studios: &[(i64, String)], members: &[i64]) -> Result<()> {
     let mut tx = crate::journal::begin(&app.db).await?;
     let cats = setup(app, &mut tx, cid, studios, members).await?;

@@ -35,6 +35,7 @@ fn unit_actor(committee_id: i64, unit_id: i64) -> Actor {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn load(app: &App, cid: i64, members: &[i64], units_ids: &[i64]) -> Result<()> {
     let office = system_actor(cid);
     let g_office: lianxin_domain::access::Granted<lianxin_domain::access::ManageProposals> =

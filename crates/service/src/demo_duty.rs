@@ -10,6 +10,7 @@ use crate::duty::rules;
 use crate::opinions::bulletins::china;
 use crate::{App, Error, Result, now};
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn load(app: &App, cid: i64) -> Result<()> {
     let office = system_actor(cid);
     let g: Granted<ManageDutyYear> = office.grant().map_err(Error::from)?;

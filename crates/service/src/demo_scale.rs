@@ -77,6 +77,7 @@ const MIX: &[(&str, &str)] = &[
 
 /// Add the members and entries to committee 1 (the demo must be loaded); `progress` hears
 /// (rows written, rows in all).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn load(app: &App, scale: Scale, progress: &dyn Fn(i64, i64)) -> Result<()> {
     let year = i64::from(china(now()).year());
     let (members, entries) = (scale.members(), scale.entries());

@@ -23,6 +23,7 @@ pub trait Consumer {
 }
 
 /// Handle up to `batch` new events; returns how many were handled.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn run_once<C: Consumer + Sync>(app: &App, consumer: &C, batch: i64) -> Result<usize> {
     let mut tx = app.db.begin_write().await?;
     let from = store::cursor(&mut tx.conn(), consumer.name()).await?;
@@ -38,6 +39,7 @@ pub async fn run_once<C: Consumer + Sync>(app: &App, consumer: &C, batch: i64) -
 }
 
 /// The newest events of the committee in their public form (see `domain::disclosure`).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn recent(app: &App, g: &Granted<ReadEvents>, limit: i64) -> Result<Vec<EventRow>> {
     let mut conn = app.db.acquire().await?;
     let mut rows = store::recent_events(&mut conn.conn(), g.committee_id(), limit).await?;
@@ -60,6 +62,7 @@ pub async fn recent(app: &App, g: &Granted<ReadEvents>, limit: i64) -> Result<Ve
 }
 
 /// What happened lately, for the dashboard: kinds and subjects, no payloads, no actors.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn recent_kinds(
     app: &App,
     g: &Granted<ViewDashboard>,
@@ -74,6 +77,7 @@ pub async fn recent_kinds(
     Ok(rows)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn recent_audit(
     app: &App,
     g: &Granted<ViewAudit>,

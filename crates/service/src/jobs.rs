@@ -165,6 +165,7 @@ pub struct Ran {
 }
 
 /// Run every job that is due and not held by another node, once each, one after another.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn run_due(app: &App, node: &str) -> Result<Vec<Ran>> {
     let now_ms = crate::now().timestamp_millis();
     let rows = {
@@ -263,6 +264,7 @@ async fn run_one(
 
 /// Look for due jobs every [`TICK`] until `stop` turns true; a run in progress then finishes
 /// (its step commits or rolls back) before this returns.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn run(app: App, node: String, mut stop: tokio::sync::watch::Receiver<bool>) {
     tracing::info!(node, "jobs started");
     loop {
@@ -310,6 +312,7 @@ async fn check_installation(app: &App, g: &Granted<OperateServer>) -> Result<()>
 }
 
 /// Every job with its schedule, last outcome and kept runs.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn overview(app: &App, g: &Granted<OperateServer>) -> Result<Vec<JobView>> {
     check_installation(app, g).await?;
     let mut conn = app.db.acquire().await?;
@@ -330,6 +333,7 @@ pub async fn overview(app: &App, g: &Granted<OperateServer>) -> Result<Vec<JobVi
 }
 
 /// "Retry now": the job is due at once; the next look of any node runs it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn run_now(app: &App, g: &Granted<OperateServer>, name: &str) -> Result<Job> {
     check_installation(app, g).await?;
     let job = Job::parse(name).ok_or_else(|| Error::not_found("job.not_found", "没有这个任务"))?;

@@ -20,11 +20,13 @@ pub struct Change<'a> {
 }
 
 /// Open the one write transaction of a use case.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn begin(db: &Db) -> Result<Tx> {
     Ok(db.begin_write().await?)
 }
 
 /// Open the transaction of a use case that only adds rows (see `Db::begin_append`).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn begin_append(db: &Db) -> Result<Tx> {
     Ok(db.begin_append().await?)
 }
@@ -35,6 +37,7 @@ pub type Pending<'a> = (&'a Actor, i64, &'a str, (&'a str, i64), Value);
 /// The events of a use case that emits several (`concern.submitted`, then
 /// `concern.assigned`) — or of several use cases written together — appended in order in
 /// one statement; finish with [`commit_audit`] or [`record_audits`].
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn events(tx: &mut Tx, list: &[Pending<'_>]) -> Result<()> {
     tx.lock_journal().await?;
     let rows: Vec<NewEvent<'_>> = list
@@ -62,6 +65,7 @@ fn stored_payload(payload: &Value) -> String {
 }
 
 /// Record the change (event + audit) and commit, all or nothing.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn commit(mut tx: Tx, actor: &Actor, change: Change<'_>) -> Result<i64> {
     tx.lock_journal().await?;
     let at = now();
@@ -107,6 +111,7 @@ fn leaves_organisation(kind: &str) -> bool {
 }
 
 /// Write the audit record and commit; the use case appended its events with [`event`].
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn commit_audit(mut tx: Tx, actor: &Actor, change: Change<'_>) -> Result<()> {
     record_audit(&mut tx, actor, change).await?;
     tx.commit().await?;
@@ -115,11 +120,13 @@ pub async fn commit_audit(mut tx: Tx, actor: &Actor, change: Change<'_>) -> Resu
 }
 
 /// Append the audit record of one use case.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_audit(tx: &mut Tx, actor: &Actor, change: Change<'_>) -> Result<()> {
     record_audits(tx, &[(actor, change)]).await
 }
 
 /// Append the audit records of several use cases written together (group commit), in order.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_audits(tx: &mut Tx, list: &[(&Actor, Change<'_>)]) -> Result<()> {
     let head = tx.lock_journal().await?;
     if list.iter().any(|(_, c)| !leaves_organisation(c.kind)) {

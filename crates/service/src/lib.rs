@@ -103,6 +103,11 @@ impl App {
         self.crypto.audit_key_base64()
     }
 
+    /// The index key in use, as base64 (see `Crypto::index_key_base64`).
+    pub fn index_key_base64(&self) -> String {
+        self.crypto.index_key_base64()
+    }
+
     /// Write the audit chain's signed checkpoints to `path` (appended, never rewritten).
     pub fn with_checkpoints(mut self, path: std::path::PathBuf) -> App {
         self.checkpoints = Some(Arc::new(path));

@@ -29,6 +29,7 @@ pub struct DocumentInput<'a> {
     pub attachment: Option<(&'a str, &'a str, &'a [u8])>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn publish(app: &App, g: &Granted<ManageLibrary>, i: &DocumentInput<'_>) -> Result<i64> {
     let actor = g.actor();
     let mut errors = Invalid::default();
@@ -78,6 +79,7 @@ pub async fn publish(app: &App, g: &Granted<ManageLibrary>, i: &DocumentInput<'_
     Ok(id)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_required(
     app: &App,
     g: &Granted<ManageLibrary>,
@@ -103,6 +105,7 @@ pub async fn set_required(
 }
 
 /// Search by category and words; required reading first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn search(
     app: &App,
     g: &Granted<ReadLibrary>,
@@ -134,12 +137,14 @@ pub async fn search(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn categories(app: &App, committee_id: i64) -> Result<Vec<String>> {
     let mut conn = app.db.acquire().await?;
     Ok(store::categories(&mut conn.conn(), committee_id).await?)
 }
 
 /// The documents this member has read.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn read_by_me(app: &App, g: &Granted<ReadLibrary>) -> Result<Vec<i64>> {
     let Some(m) = g.actor().member_id else {
         return Ok(vec![]);
@@ -149,6 +154,7 @@ pub async fn read_by_me(app: &App, g: &Granted<ReadLibrary>) -> Result<Vec<i64>>
 }
 
 /// Open a document; a member's first opening is recorded as read.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn open(app: &App, g: &Granted<ReadLibrary>, id: i64) -> Result<DocumentRow> {
     let actor = g.actor();
     let mut conn = app.db.acquire().await?;
@@ -180,6 +186,7 @@ pub async fn open(app: &App, g: &Granted<ReadLibrary>, id: i64) -> Result<Docume
     Ok(doc)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn attachment(
     app: &App,
     g: &Granted<ReadLibrary>,
@@ -192,6 +199,7 @@ pub async fn attachment(
 }
 
 /// Who has read a document (the office's view), unread first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn readers(
     app: &App,
     g: &Granted<ManageLibrary>,

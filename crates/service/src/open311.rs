@@ -30,6 +30,7 @@ fn bad_key() -> Error {
 }
 
 /// The client and committee behind an API key.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn client(app: &App, api_key: Option<&str>) -> Result<(i64, i64)> {
     let key = api_key
         .map(str::trim)
@@ -42,6 +43,7 @@ pub async fn client(app: &App, api_key: Option<&str>) -> Result<(i64, i64)> {
 }
 
 /// A new key for a client system; shown once, stored only as a hash.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn issue_key(app: &App, g: &Granted<ManageOpen311>, name: &str) -> Result<String> {
     let name =
         lianxin_domain::text::parse_text("name", "客户端名称", name, 60, true)?.unwrap_or_default();
@@ -53,6 +55,7 @@ pub async fn issue_key(app: &App, g: &Granted<ManageOpen311>, name: &str) -> Res
 }
 
 /// Register a given key (the demo's fixed key; tests).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_key(app: &App, g: &Granted<ManageOpen311>, name: &str, key: &str) -> Result<i64> {
     let mut tx = begin(&app.db).await?;
     let id = store::add_open311_client(
@@ -75,16 +78,19 @@ pub async fn add_key(app: &App, g: &Granted<ManageOpen311>, name: &str, key: &st
     Ok(id)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn clients(app: &App, g: &Granted<ManageOpen311>) -> Result<Vec<(i64, String, bool)>> {
     let mut conn = app.db.acquire().await?;
     Ok(store::open311_clients(&mut conn.conn(), g.committee_id()).await?)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn services(app: &App, committee_id: i64) -> Result<Vec<CategoryRow>> {
     let mut conn = app.db.acquire().await?;
     Ok(store::categories(&mut conn.conn(), committee_id).await?)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn service(app: &App, committee_id: i64, code: &str) -> Result<CategoryRow> {
     services(app, committee_id)
         .await?
@@ -112,6 +118,7 @@ pub struct Post {
 }
 
 /// Create a service request; returns (service_request_id, tracking code).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn post(app: &App, client_id: i64, committee_id: i64, p: &Post) -> Result<(i64, String)> {
     let code = p.service_code.trim();
     if code.is_empty() {
@@ -268,6 +275,7 @@ pub fn parse_query(pairs: &[(String, String)]) -> std::result::Result<Query, Inv
     Ok(q)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn requests(app: &App, committee_id: i64, q: &Query) -> Result<Vec<Request>> {
     let at = now();
     // Without dates: the last 90 days; with one end: 90 days from it.

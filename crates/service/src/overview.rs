@@ -12,10 +12,14 @@ use crate::present::Item;
 use crate::records::{ListQuery, Page, public_list};
 use crate::{App, Error, Result};
 
+/// (sector id, name, members).
+pub type SectorCount = (i64, String, i64);
+
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn dashboard(
     app: &App,
     g: &Granted<ViewDashboard>,
-) -> Result<(Overview, Vec<(i64, String, i64)>)> {
+) -> Result<(Overview, Vec<SectorCount>)> {
     let mut conn = app.db.acquire().await?;
     let o = stats::overview(&mut conn.conn(), g.committee_id()).await?;
     let by_sector = stats::members_by_sector(&mut conn.conn(), g.committee_id()).await?;
@@ -55,6 +59,7 @@ pub struct Directory {
     pub with_photo: Vec<i64>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn directory(
     app: &App,
     _: Public,
@@ -91,6 +96,7 @@ pub struct Home {
     pub studios: Vec<Item>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn home(app: &App, _: Public, committee: Option<i64>) -> Result<Arc<Home>> {
     app.cached(format!("home|{committee:?}"), || async {
         let (committee_id, name) = public_committee(app, committee).await?;
@@ -115,6 +121,7 @@ pub async fn home(app: &App, _: Public, committee: Option<i64>) -> Result<Arc<Ho
 }
 
 /// The committee (id, name) behind a public request.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn committee_of(app: &App, committee: Option<i64>) -> Result<Arc<(i64, String)>> {
     app.cached(format!("committee|{committee:?}"), || {
         public_committee(app, committee)
@@ -123,6 +130,7 @@ pub async fn committee_of(app: &App, committee: Option<i64>) -> Result<Arc<(i64,
 }
 
 /// The studios a member sits in (public: shown on the member's profile).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn member_studios(
     app: &App,
     committee_id: i64,
@@ -133,6 +141,7 @@ pub async fn member_studios(
 }
 
 /// Which of these members have a photo.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn with_photo(app: &App, committee_id: i64, ids: &[i64]) -> Result<Vec<i64>> {
     let mut conn = app.db.acquire().await?;
     Ok(store::members_with_photo(&mut conn.conn(), committee_id, ids).await?)

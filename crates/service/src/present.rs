@@ -48,6 +48,7 @@ impl Item {
 pub type Titles = HashMap<(Res, i64), String>;
 
 /// Look up the names of every record referenced by these rows, one query per kind.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn load_titles(
     c: &mut Conn<'_>,
     res: &Resource,

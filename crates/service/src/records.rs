@@ -214,6 +214,7 @@ fn publicly_visible(res: &Resource, row: &Stored) -> bool {
     res.public && (res.res != Res::Member || row.text("status") == Some("active"))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     app: &App,
     g: &Granted<ViewOrganisation>,
@@ -237,6 +238,7 @@ fn cache_key(audience: &str, res: &Resource, scope: i64, q: &ListQuery) -> Strin
 
 /// Choices for every reference field of `res` (sectors for a member, …), one query per
 /// target, from the committee the grant was given in.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn ref_options(
     app: &App,
     g: &Granted<ViewOrganisation>,
@@ -257,6 +259,7 @@ pub async fn ref_options(
     Ok(out)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(
     app: &App,
     g: &Granted<ViewOrganisation>,
@@ -280,6 +283,7 @@ async fn staff_item(app: &App, actor: &Actor, res: &'static Resource, id: i64) -
 }
 
 /// The public directory: only public resources, only public fields, only active members.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn public_list(
     app: &App,
     _: Public,
@@ -302,6 +306,7 @@ pub async fn public_list(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn public_get(
     app: &App,
     _: Public,
@@ -413,6 +418,7 @@ fn staff_json(item: &Item) -> Json {
     Json::Object(item.json.clone())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(
     app: &App,
     g: &Granted<ManageOrganisation>,
@@ -444,6 +450,7 @@ pub async fn create(
     Ok(after)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     app: &App,
     g: &Granted<ManageOrganisation>,
@@ -493,6 +500,7 @@ pub async fn update(
 }
 
 /// A member's full phone number, for staff who need to call. The view itself is audited.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn reveal_phone(
     app: &App,
     g: &Granted<lianxin_domain::access::RevealPhone>,
@@ -537,6 +545,7 @@ pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_photo(
     app: &App,
     g: &Granted<ManageOrganisation>,
@@ -567,6 +576,7 @@ pub async fn set_photo(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn photo(
     app: &App,
     _: Public,
@@ -592,6 +602,7 @@ pub async fn photo(
 /// Refuse a caller who may not write `res` — or, for an existing record, one not in their
 /// committee (404) — before their input is looked at: an answer about the input would tell
 /// them what exists.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn check_writable(
     app: &App,
     actor: &Actor,
@@ -612,6 +623,7 @@ pub async fn check_writable(
 
 /// Create (`id` None) or update any organisation record, with the permission its kind needs:
 /// committees need `ManageCommittees`, everything else `ManageOrganisation`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn save(
     app: &App,
     actor: &Actor,

@@ -238,12 +238,14 @@ async fn plan_in(app: &App, c: &mut Conn<'_>, scope: i64, bytes: &[u8]) -> Resul
 }
 
 /// What an import would do, without doing it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn preview(app: &App, g: &Granted<ManageOrganisation>, bytes: &[u8]) -> Result<Plan> {
     let mut conn = app.db.acquire().await?;
     plan_in(app, &mut conn.conn(), g.committee_id(), bytes).await
 }
 
 /// Import all rows in one transaction, or nothing if any row is bad.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn import(app: &App, g: &Granted<ManageOrganisation>, bytes: &[u8]) -> Result<Plan> {
     let scope = g.committee_id();
     let mut tx = begin(&app.db).await?;
@@ -297,6 +299,7 @@ pub async fn import(app: &App, g: &Granted<ManageOrganisation>, bytes: &[u8]) ->
 }
 
 /// The roster as rows of strings (header first), phones in full for the office's own file.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn export_rows(app: &App, g: &Granted<RevealPhone>) -> Result<Vec<Vec<String>>> {
     let scope = g.committee_id();
     let mut tx = begin(&app.db).await?;

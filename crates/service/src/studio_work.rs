@@ -65,12 +65,14 @@ fn booking<'a>(app: &App, p: &'a Person, index: &'a str, masked: &'a str) -> New
 }
 
 /// A studio's reception slots from today on, with how many places are booked.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn upcoming_slots(app: &App, committee_id: i64, studio_id: i64) -> Result<Vec<SlotRow>> {
     let mut conn = app.db.acquire().await?;
     Ok(store::slots(&mut conn.conn(), committee_id, studio_id, &today()).await?)
 }
 
 /// A person books a place at a reception.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn book_reception(
     app: &App,
     committee_id: i64,
@@ -150,6 +152,7 @@ fn studio_not_found() -> Error {
 }
 
 /// The studios a studio lead keeps the log of (the office: none listed here; it uses the office pages).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn my_studios(app: &App, actor: &Actor) -> Result<Vec<i64>> {
     let Some(member) = actor.member_id else {
         return Ok(vec![]);
@@ -165,6 +168,7 @@ pub struct Log {
     pub slots: Vec<SlotRow>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn log(app: &App, g: &Granted<RecordReception>, studio_id: i64) -> Result<Log> {
     let mut conn = app.db.acquire().await?;
     let c = &mut conn.conn();
@@ -188,6 +192,7 @@ pub struct VisitInput<'a> {
 }
 
 /// Record an offline visit in the studio's reception log (接待台账).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn log_visit(
     app: &App,
     g: &Granted<RecordReception>,
@@ -262,6 +267,7 @@ pub async fn log_visit(
 }
 
 /// Turn a logged visit into a concern routed to the studio, in one step. Returns its code.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn visit_to_concern(
     app: &App,
     g: &Granted<RecordReception>,
@@ -313,6 +319,7 @@ fn new_code() -> String {
 }
 
 /// A person books a service; returns the code that lets them rate it later.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn book_service(
     app: &App,
     committee_id: i64,
@@ -356,6 +363,7 @@ async fn offer_or_404(c: &mut Conn<'_>, committee_id: i64, id: i64) -> Result<Of
         .ok_or_else(|| Error::not_found("service_offer.not_found", "未找到该服务项目"))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn service_booking(app: &App, code: &str) -> Result<ServiceBookingRow> {
     let not_found = || Error::not_found("service_booking.not_found", "未找到该预约");
     if !lianxin_domain::concern::looks_like_code(code) {
@@ -368,6 +376,7 @@ pub async fn service_booking(app: &App, code: &str) -> Result<ServiceBookingRow>
 }
 
 /// The person rates the service they booked (once).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn rate_service(app: &App, code: &str, rating: &str, comment: &str) -> Result<()> {
     let rating = Rating::parse(rating)
         .ok_or_else(|| Invalid::one("rating", "invalid_choice", "请选择满意、基本满意或不满意"))?;
@@ -407,6 +416,7 @@ async fn may_deliver(c: &mut Conn<'_>, actor: &Actor, offer: &OfferRow) -> Resul
 }
 
 /// The provider records what was delivered, to how many people.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_delivery(
     app: &App,
     g: &Granted<RecordService>,
@@ -473,12 +483,19 @@ pub async fn record_delivery(
     Ok(id)
 }
 
+/// (id, name).
+pub type Named = (i64, String);
+
+/// One delivery of a service: (delivered on, people, summary).
+pub type Delivery = (String, i64, String);
+
 /// An offer's bookings and deliveries, for its provider or the office.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn offer_work(
     app: &App,
     g: &Granted<RecordService>,
     offer_id: i64,
-) -> Result<(OfferRow, Vec<ServiceBookingRow>, Vec<(String, i64, String)>)> {
+) -> Result<(OfferRow, Vec<ServiceBookingRow>, Vec<Delivery>)> {
     let mut conn = app.db.acquire().await?;
     let c = &mut conn.conn();
     let offer = offer_or_404(c, g.committee_id(), offer_id).await?;
@@ -494,7 +511,8 @@ pub async fn offer_work(
 }
 
 /// What a member's own page links to: studios they lead (id, name) and offers they serve.
-pub async fn my_work(app: &App, actor: &Actor) -> Result<(Vec<(i64, String)>, Vec<(i64, String)>)> {
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn my_work(app: &App, actor: &Actor) -> Result<(Vec<Named>, Vec<Named>)> {
     let Some(member) = actor.member_id else {
         return Ok((vec![], vec![]));
     };

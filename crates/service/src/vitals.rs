@@ -22,6 +22,7 @@ pub struct Vitals {
 
 /// The vitals, for the bearer of the metrics token. Without a token configured there are no
 /// metrics to see (not found); with a wrong or missing one, unauthorised.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn read(app: &App, presented: Option<&str>) -> Result<Vitals> {
     let Some(token) = &app.metrics_token else {
         return Err(Error::not_found(

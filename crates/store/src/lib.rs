@@ -23,6 +23,7 @@ pub mod proposals;
 pub mod records;
 pub mod scale;
 pub mod scoring_rules;
+pub mod sealed;
 pub mod stats;
 pub mod studios;
 

@@ -63,6 +63,7 @@ async fn finish(
 }
 
 /// Confirm attendance or ask for leave, before the start.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn respond(
     app: &App,
     g: &Granted<JoinActivities>,
@@ -148,6 +149,7 @@ async fn for_leave(
 }
 
 /// Approve or refuse a leave request.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn decide_leave(
     app: &App,
     g: &Granted<OrganiseActivities>,
@@ -221,6 +223,7 @@ pub async fn decide_leave(
 
 /// Record leave the member could not ask for online (after the start, by telephone): only
 /// whoever decides leave for this kind may, and only until the activity is closed.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_leave(
     app: &App,
     g: &Granted<OrganiseActivities>,
@@ -285,6 +288,7 @@ pub enum CheckedIn {
 
 /// A member checks themselves in with the code from the screen. A member of the committee
 /// who was not invited (a walk-in at an open activity) is added and checked in.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn check_in_by_code(
     app: &App,
     g: &Granted<JoinActivities>,
@@ -306,6 +310,7 @@ pub async fn check_in_by_code(
 }
 
 /// The organiser checks a member in by hand (the member has no phone, the screen failed).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn check_in_by_hand(
     app: &App,
     g: &Granted<OrganiseActivities>,
@@ -370,6 +375,7 @@ async fn check_in(
 }
 
 /// Record that a member arrived late or left early (or take it back), until the close.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark(
     app: &App,
     g: &Granted<OrganiseActivities>,

@@ -29,6 +29,7 @@ fn not_found() -> Error {
 }
 
 /// The member's feed: the activities they are invited to (the last 200), with cancellations.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn member_feed(app: &App, token: &str, base_url: &str) -> Result<String> {
     let member_id = member_of_token(app, token).ok_or_else(not_found)?;
     let mut conn = app.db.acquire().await?;
@@ -66,6 +67,7 @@ pub async fn member_feed(app: &App, token: &str, base_url: &str) -> Result<Strin
 }
 
 /// The committee's public activities from 30 days ago on.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn public_feed(
     app: &App,
     _: Public,

@@ -37,6 +37,7 @@ pub struct ClosingInput<'a> {
 
 /// Close the activity: the report is saved and every invited member's attendance becomes
 /// final, each with an `activity.attended{status}` event.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn close(
     app: &App,
     g: &Granted<OrganiseActivities>,
@@ -177,6 +178,7 @@ pub async fn close(
 }
 
 /// A follow-up item with its owner and due date.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_followup(
     app: &App,
     g: &Granted<OrganiseActivities>,
@@ -232,6 +234,7 @@ pub async fn add_followup(
     Ok(fid)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn finish_followup(
     app: &App,
     g: &Granted<OrganiseActivities>,
@@ -261,6 +264,7 @@ pub async fn finish_followup(
 }
 
 /// A member's reading notes (读书心得) on a reading activity.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn submit_note(
     app: &App,
     g: &Granted<JoinActivities>,
@@ -345,6 +349,7 @@ fn clip(s: &str, n: usize) -> String {
 }
 
 /// The activity's outcome as an opinion report draft of this member's; returns its id.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn to_opinion_report(
     app: &App,
     g: &Granted<DraftOpinionReports>,
@@ -365,6 +370,7 @@ pub async fn to_opinion_report(
 }
 
 /// The activity's outcome as a proposal draft of this member's; returns its id.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn to_proposal(app: &App, g: &Granted<DraftProposals>, id: i64) -> Result<i64> {
     let a = outcome_of(app, g.actor(), id).await?;
     let (body, agreed) = outcome_text(&a);

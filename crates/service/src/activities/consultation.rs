@@ -63,6 +63,7 @@ async fn renumber(tx: &mut Tx, a: &ActivityRow) -> Result<()> {
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_participant(
     app: &App,
     g: &Granted<OrganiseActivities>,
@@ -133,6 +134,7 @@ pub async fn add_participant(
 }
 
 /// The organiser sets another speaking order; the record shows it was changed and by whom.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn reorder(
     app: &App,
     g: &Granted<OrganiseActivities>,
@@ -171,6 +173,7 @@ pub async fn reorder(
 }
 
 /// Record what a participant said. A member's speech is `activity.spoke` (duty work).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_speech(
     app: &App,
     g: &Granted<OrganiseActivities>,

@@ -252,6 +252,7 @@ async fn keep_named(tx: &mut Tx, row: &ActivityRow, named: &[i64]) -> Result<()>
 }
 
 /// Draft a new activity; returns its id.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(
     app: &App,
     g: &Granted<OrganiseActivities>,
@@ -277,6 +278,7 @@ pub async fn create(
 
 /// Change an activity before it starts (a published one keeps its invitations; newly named
 /// members are added).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn edit(
     app: &App,
     g: &Granted<OrganiseActivities>,
@@ -318,6 +320,7 @@ pub async fn edit(
 }
 
 /// Publish: invite the members the scope names and queue a notification to each.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn publish(app: &App, g: &Granted<OrganiseActivities>, id: i64) -> Result<()> {
     let actor = g.actor();
     let mut tx = begin(&app.db).await?;
@@ -389,6 +392,7 @@ pub async fn publish(app: &App, g: &Granted<OrganiseActivities>, id: i64) -> Res
 }
 
 /// Cancel before it ends; invited members are told.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn cancel(
     app: &App,
     g: &Granted<OrganiseActivities>,
@@ -439,6 +443,7 @@ pub async fn cancel(
 pub const MAX_FILE: usize = 10 * 1024 * 1024;
 
 /// Attach a material (before) or a photo / media file (after the activity).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn attach(
     app: &App,
     g: &Granted<OrganiseActivities>,
@@ -494,6 +499,7 @@ pub struct KindInput<'a> {
 }
 
 /// A committee's own kind of activity, beside the built-in ones.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_kind(
     app: &App,
     g: &Granted<ManageOrganisation>,
@@ -576,6 +582,7 @@ pub struct Choices {
     pub members: Vec<(i64, String)>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn choices(app: &App, committee_id: i64) -> Result<Choices> {
     let mut conn = app.db.acquire().await?;
     let c = &mut conn.conn();

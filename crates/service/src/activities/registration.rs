@@ -19,6 +19,7 @@ pub struct Registered {
     pub place: Option<i64>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn register(
     app: &App,
     id: i64,

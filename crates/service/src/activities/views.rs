@@ -165,6 +165,7 @@ async fn assemble(
 }
 
 /// The organiser's list: the office sees every activity, others those they created.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn organised(
     app: &App,
     g: &Granted<OrganiseActivities>,
@@ -195,6 +196,7 @@ pub async fn organised(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn for_organiser(
     app: &App,
     g: &Granted<OrganiseActivities>,
@@ -220,6 +222,7 @@ pub async fn for_organiser(
 
 /// A member's activity page: one they are invited to, or any published one of their
 /// committee (they may walk in and check in).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn for_member(app: &App, g: &Granted<JoinActivities>, id: i64) -> Result<ActivityView> {
     let actor = g.actor();
     let mut conn = app.db.acquire().await?;
@@ -233,6 +236,7 @@ pub async fn for_member(app: &App, g: &Granted<JoinActivities>, id: i64) -> Resu
     assemble(app, a, false, actor.member_id).await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn invitations(app: &App, g: &Granted<JoinActivities>) -> Result<Vec<MyInvitation>> {
     let Some(m) = g.actor().member_id else {
         return Ok(vec![]);
@@ -242,6 +246,7 @@ pub async fn invitations(app: &App, g: &Granted<JoinActivities>) -> Result<Vec<M
 }
 
 /// The public's list: open activities of the committee from 30 days ago on.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn public_list(app: &App, _: Public, committee_id: i64) -> Result<Vec<ActivityRow>> {
     let f = Filter {
         public_only: true,
@@ -255,6 +260,7 @@ pub async fn public_list(app: &App, _: Public, committee_id: i64) -> Result<Vec<
 }
 
 /// A public activity's page with the number of seats left (None: no limit).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn public_detail(app: &App, _: Public, id: i64) -> Result<(ActivityView, Option<i64>)> {
     let mut conn = app.db.acquire().await?;
     let a = store::by_id_any(&mut conn.conn(), id)
@@ -270,6 +276,7 @@ pub async fn public_detail(app: &App, _: Public, id: i64) -> Result<(ActivityVie
 }
 
 /// The activity behind a check-in link, for the confirmation page (a member of its committee).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn checkin_target(
     app: &App,
     g: &Granted<JoinActivities>,
@@ -288,6 +295,7 @@ pub async fn checkin_target(
 /// One file of an activity (materials, media), for whoever may see the activity: anyone when
 /// it is open to the public, a member of its committee once it is published, its organiser
 /// (drafts too). To anyone else the file does not exist.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn file(
     app: &App,
     viewer: Option<&Actor>,
@@ -319,6 +327,7 @@ fn may_see(viewer: Option<&Actor>, a: &ActivityRow) -> bool {
 }
 
 /// The kinds of the committee (built-in and its own).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn kinds(app: &App, committee_id: i64) -> Result<Vec<KindRow>> {
     let mut conn = app.db.acquire().await?;
     Ok(store::kinds(&mut conn.conn(), committee_id).await?)

@@ -165,6 +165,7 @@ fn new_code() -> String {
 }
 
 /// Raise a concern. `ip` is the person's address (flood limit); `user` a signed-in person.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn submit(
     app: &App,
     committee_id: i64,
@@ -487,6 +488,7 @@ pub struct FormOptions {
     pub areas: Vec<String>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn form_options(app: &App, committee_id: i64) -> Result<FormOptions> {
     let mut conn = app.db.acquire().await?;
     let c = &mut conn.conn();

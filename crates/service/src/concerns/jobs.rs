@@ -12,6 +12,7 @@ use crate::journal::{Change, begin, commit};
 use crate::{App, Result};
 
 /// Escalate every concern past its deadline; returns how many.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn escalate_overdue(app: &App, at: DateTime<Utc>) -> Result<usize> {
     let due = {
         let mut conn = app.db.acquire().await?;
@@ -67,6 +68,7 @@ pub async fn escalate_overdue(app: &App, at: DateTime<Utc>) -> Result<usize> {
 }
 
 /// Ask about every concern answered 14 days ago without a rating; returns how many.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn follow_up(app: &App, at: DateTime<Utc>) -> Result<usize> {
     let due = {
         let mut conn = app.db.acquire().await?;

@@ -55,6 +55,7 @@ impl Routing {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn routing(app: &crate::App, committee_id: i64) -> Result<std::sync::Arc<Routing>> {
     use lianxin_domain::schema::Res;
     use lianxin_store::records::all_titles;

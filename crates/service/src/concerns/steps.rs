@@ -82,6 +82,7 @@ pub enum Reply {
 }
 
 /// A member replies to a concern routed to them (or writes an internal note).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn reply(
     app: &App,
     g: &Granted<AnswerConcerns>,
@@ -175,6 +176,7 @@ async fn notify_person(tx: &mut Tx, row: &ConcernRow, subject: &str, body: &str)
 }
 
 /// A member asks the office to route a concern elsewhere.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn request_reroute(
     app: &App,
     g: &Granted<AnswerConcerns>,
@@ -221,6 +223,7 @@ pub async fn request_reroute(
 }
 
 /// The office routes a concern (again) to a studio, member or special committee.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn reroute(
     app: &App,
     g: &Granted<HandleConcerns>,
@@ -267,6 +270,7 @@ pub async fn reroute(
 }
 
 /// The office closes a concern: not ours, a duplicate (of another concern), or referred to a unit.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn close(
     app: &App,
     g: &Granted<HandleConcerns>,
@@ -328,6 +332,7 @@ pub async fn close(
 }
 
 /// The office marks an answered concern resolved.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn resolve(app: &App, g: &Granted<HandleConcerns>, id: i64) -> Result<()> {
     let actor = g.actor();
     let mut tx = begin(&app.db).await?;
@@ -368,6 +373,7 @@ async fn by_code(tx: &mut Tx, code: &str) -> Result<ConcernRow> {
 }
 
 /// The person rates the answer (once).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn rate(app: &App, code: &str, rating: &str, comment: &str) -> Result<()> {
     let rating = Rating::parse(rating)
         .ok_or_else(|| Invalid::one("rating", "invalid_choice", "请选择满意、基本满意或不满意"))?;
@@ -408,6 +414,7 @@ pub async fn rate(app: &App, code: &str, rating: &str, comment: &str) -> Result<
 }
 
 /// The person reopens an answered concern, within 30 days of the answer.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn reopen(app: &App, code: &str, reason: &str) -> Result<()> {
     let reason = text("reason", "重新打开的原因", reason, 1000)?;
     let mut tx = begin(&app.db).await?;
@@ -439,6 +446,7 @@ pub async fn reopen(app: &App, code: &str, reason: &str) -> Result<()> {
 }
 
 /// The person answers the follow-up question; "solved" resolves an answered concern.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn answer_follow_up(app: &App, code: &str, answer: &str) -> Result<()> {
     let answer = FollowUp::parse(answer)
         .ok_or_else(|| Invalid::one("answer", "invalid_choice", "请选择一项"))?;

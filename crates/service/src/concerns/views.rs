@@ -16,6 +16,7 @@ use lianxin_store::studios;
 use super::{not_found, routed_to};
 use crate::{App, Result, now};
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn target_label(c: &mut Conn<'_>, committee_id: i64, t: Target) -> Result<String> {
     let (res, id, kind) = match t {
         Target::Studio(i) => (Res::Studio, i, ""),
@@ -58,6 +59,7 @@ pub struct PublicView {
     pub reports: Vec<String>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn public_view(app: &App, _: Public, code: &str) -> Result<PublicView> {
     let mut conn = app.db.acquire().await?;
     let c = &mut conn.conn();
@@ -148,6 +150,7 @@ async fn staff_view(c: &mut Conn<'_>, row: ConcernRow) -> Result<StaffView> {
 }
 
 /// The office's view of any concern of the committee.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn for_office(app: &App, g: &Granted<HandleConcerns>, id: i64) -> Result<StaffView> {
     let mut conn = app.db.acquire().await?;
     let row = store::by_id(&mut conn.conn(), g.committee_id(), id)
@@ -157,6 +160,7 @@ pub async fn for_office(app: &App, g: &Granted<HandleConcerns>, id: i64) -> Resu
 }
 
 /// A member's view of a concern routed to them; any other concern is not found.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn for_member(app: &App, g: &Granted<AnswerConcerns>, id: i64) -> Result<StaffView> {
     let mut conn = app.db.acquire().await?;
     let row = store::by_id(&mut conn.conn(), g.committee_id(), id)
@@ -168,6 +172,7 @@ pub async fn for_member(app: &App, g: &Granted<AnswerConcerns>, id: i64) -> Resu
     staff_view(&mut conn.conn(), row).await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn attachment(
     app: &App,
     actor: &Actor,
@@ -269,6 +274,7 @@ async fn lines(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn office_list(
     app: &App,
     g: &Granted<HandleConcerns>,
@@ -280,6 +286,7 @@ pub async fn office_list(
 }
 
 /// A member's inbox: concerns routed to them or to their studios.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn inbox(app: &App, g: &Granted<AnswerConcerns>, f: &Filter, page: i64) -> Result<Lines> {
     let actor = g.actor();
     let Some(member) = actor.member_id else {
@@ -299,6 +306,7 @@ pub async fn inbox(app: &App, g: &Granted<AnswerConcerns>, f: &Filter, page: i64
 }
 
 /// A registered person's own concerns.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mine(app: &App, actor: &Actor) -> Result<Lines> {
     let mut conn = app.db.acquire().await?;
     let f = Filter {
@@ -392,6 +400,7 @@ pub fn figures_of(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn figures(app: &App, g: &Granted<HandleConcerns>, f: &Filter) -> Result<Figures> {
     let mut conn = app.db.acquire().await?;
     let timings = store::timings(&mut conn.conn(), g.committee_id(), f).await?;
@@ -405,6 +414,7 @@ pub async fn figures(app: &App, g: &Granted<HandleConcerns>, f: &Filter) -> Resu
 
 /// Turn concerns of a member's inbox into an opinion-report draft (the opinion-report work
 /// takes it from there). Returns the draft's id.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn draft_opinion_report(
     app: &App,
     g: &Granted<AnswerConcerns>,
@@ -475,21 +485,23 @@ pub async fn draft_opinion_report(
 }
 
 /// The notification outbox (SMS, e-mail and office messages waiting to be sent).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn outbox(app: &App, g: &Granted<HandleConcerns>) -> Result<Vec<store::MessageRow>> {
     let mut conn = app.db.acquire().await?;
     Ok(store::messages(&mut conn.conn(), g.committee_id(), 200).await?)
 }
 
+/// (id, name) lists of where a concern can go: studios, members, special committees, units.
+pub type RouteTargets = (
+    Vec<(i64, String)>,
+    Vec<(i64, String)>,
+    Vec<(i64, String)>,
+    Vec<(i64, String)>,
+);
+
 /// Where the office can route to: studios, members (active), special committees.
-pub async fn targets(
-    app: &App,
-    committee_id: i64,
-) -> Result<(
-    Vec<(i64, String)>,
-    Vec<(i64, String)>,
-    Vec<(i64, String)>,
-    Vec<(i64, String)>,
-)> {
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn targets(app: &App, committee_id: i64) -> Result<RouteTargets> {
     let mut conn = app.db.acquire().await?;
     let c = &mut conn.conn();
     Ok((

@@ -106,6 +106,7 @@ fn count(rows: &[Counted], key: &str) -> i64 {
 
 /// Build the report of the grant's committee's year (the office's; the CLI runs it as the
 /// system actor of the committee it names).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn build(app: &App, g: &Granted<ManageDutyYear>, year: i64) -> Result<Annual> {
     let committee_id = g.committee_id();
     let committee = crate::committees::get(app, committee_id)
@@ -583,6 +584,7 @@ impl Format {
 }
 
 /// The report as a file (typeset off the async runtime: a PDF takes a moment).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn render(a: Annual, f: Format) -> Result<Vec<u8>> {
     tokio::task::spawn_blocking(move || match f {
         Format::Pdf => lianxin_report::annual_pdf(fonts()?, &a).map_err(Error::internal),
@@ -596,6 +598,7 @@ pub async fn render(a: Annual, f: Format) -> Result<Vec<u8>> {
 }
 
 /// The office's download.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn download(
     app: &App,
     g: &Granted<ManageDutyYear>,
@@ -613,6 +616,7 @@ pub fn this_year() -> i64 {
 
 /// A member's archive as a PDF, printed with the report's layout: the score, then each kind
 /// of work with its entries and points.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn archive_pdf(a: super::Archive) -> Result<Vec<u8>> {
     let mut overview = vec![
         ("委员".to_string(), a.member_name.clone()),

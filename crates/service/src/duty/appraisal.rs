@@ -106,6 +106,7 @@ pub struct Round {
     pub not_submitted: usize,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn round(app: &App, g: &Granted<ManageDutyYear>, year: i64) -> Result<Round> {
     let mut conn = app.db.acquire().await?;
     let c = &mut conn.conn();
@@ -156,6 +157,7 @@ fn not_open(year: i64) -> Error {
 }
 
 /// Open the year's round (once: a closed round stays closed).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn open(app: &App, g: &Granted<ManageDutyYear>, year: i64) -> Result<()> {
     let mut tx = begin(&app.db).await?;
     let actor = g.actor();
@@ -190,6 +192,7 @@ fn round_change(g: &Granted<ManageDutyYear>, kind: &'static str, year: i64) -> C
 }
 
 /// Close the year's open round: no more votes; members see their result.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn close(app: &App, g: &Granted<ManageDutyYear>, year: i64) -> Result<()> {
     let mut tx = begin(&app.db).await?;
     let actor = g.actor();
@@ -233,6 +236,7 @@ async fn me(c: &mut Conn<'_>, g: &Granted<AppraisePeers>) -> Result<MemberLine> 
         .ok_or_else(archive_not_found)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mine(app: &App, g: &Granted<AppraisePeers>, year: i64) -> Result<Mine> {
     let mut conn = app.db.acquire().await?;
     let c = &mut conn.conn();
@@ -302,6 +306,7 @@ async fn peer_of(
     Ok((me, peer, report.body))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn peer(
     app: &App,
     g: &Granted<AppraisePeers>,
@@ -325,6 +330,7 @@ pub async fn peer(
 }
 
 /// Grade a peer's report, once, while the round is open.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn vote(
     app: &App,
     g: &Granted<AppraisePeers>,

@@ -54,6 +54,7 @@ fn gather<T>(errors: &mut Invalid, r: Result<T>) -> Option<T> {
 }
 
 /// Add an item to a year's menu.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_item(
     app: &App,
     g: &Granted<ManageDutyYear>,
@@ -115,6 +116,7 @@ pub async fn add_item(
 }
 
 /// Publish the year's menu to members.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn publish(app: &App, g: &Granted<ManageDutyYear>, year: i64) -> Result<()> {
     let mut tx = begin(&app.db).await?;
     let items = store::items(&mut tx.conn(), g.committee_id(), year).await?;
@@ -144,6 +146,7 @@ pub struct MenuView {
     pub published: bool,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn office_menu(app: &App, g: &Granted<ManageDutyYear>, year: i64) -> Result<MenuView> {
     let mut conn = app.db.acquire().await?;
     let c = &mut conn.conn();
@@ -188,6 +191,7 @@ impl MyMenu {
 }
 
 /// A member's menu: each item with what they have done of it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn my_menu(app: &App, g: &Granted<JoinActivities>, year: i64) -> Result<MyMenu> {
     let me = g.actor().member_id.ok_or_else(archive_not_found)?;
     let mut conn = app.db.acquire().await?;
@@ -252,6 +256,7 @@ pub async fn my_menu(app: &App, g: &Granted<JoinActivities>, year: i64) -> Resul
 }
 
 /// Sign up for an item with places.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn sign_up(app: &App, g: &Granted<JoinActivities>, item_id: i64) -> Result<()> {
     let me = g.actor().member_id.ok_or_else(archive_not_found)?;
     let mut tx = begin(&app.db).await?;

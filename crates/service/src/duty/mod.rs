@@ -99,6 +99,7 @@ impl Consumer for DutyLog {
 }
 
 /// Handle every event not yet in the log; how many events were read.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn catch_up(app: &App) -> Result<usize> {
     let mut total = 0;
     loop {
@@ -112,6 +113,7 @@ pub async fn catch_up(app: &App) -> Result<usize> {
 
 /// Clear the log (of one year, or all) and replay the events the consumer has handled, in one
 /// transaction; `progress` hears (events read, events in all). Returns the entries written.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn rebuild(app: &App, year: Option<i64>, progress: &dyn Fn(i64, i64)) -> Result<usize> {
     let mut tx = app.db.begin_write().await?;
     let upto = journal::cursor(&mut tx.conn(), CONSUMER).await?;

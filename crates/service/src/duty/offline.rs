@@ -47,6 +47,7 @@ async fn refuse_closed(c: &mut Conn<'_>, committee_id: i64, year: i64) -> Result
 }
 
 /// Report work done offline; it waits for confirmation.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn report(
     app: &App,
     g: &Granted<JoinActivities>,
@@ -157,6 +158,7 @@ async fn visible(c: &mut Conn<'_>, g: &Granted<ConfirmDuty>, id: i64) -> Result<
 }
 
 /// The reports waiting for the confirmer, then the latest decided.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn queue(app: &App, g: &Granted<ConfirmDuty>) -> Result<Vec<SelfReportRow>> {
     let mut conn = app.db.acquire().await?;
     let actor = g.actor();
@@ -166,6 +168,7 @@ pub async fn queue(app: &App, g: &Granted<ConfirmDuty>) -> Result<Vec<SelfReport
 
 /// Confirm a report (it becomes a duty-log entry) or reject it with a reason. Nobody
 /// decides their own.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn decide(
     app: &App,
     g: &Granted<ConfirmDuty>,
@@ -220,6 +223,7 @@ pub async fn decide(
 }
 
 /// The evidence file of a report, for its confirmer.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn evidence(
     app: &App,
     g: &Granted<ConfirmDuty>,
@@ -242,6 +246,7 @@ pub struct CorrectionInput<'a> {
 }
 
 /// Correct an entry of the log. Returns the member whose entry it was.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn correct(
     app: &App,
     g: &Granted<ManageDutyYear>,

@@ -30,6 +30,7 @@ impl RulesView {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn view(app: &App, g: &Granted<ManageDutyYear>, year: i64) -> Result<RulesView> {
     let mut conn = app.db.acquire().await?;
     let saved = store::of_year(&mut conn.conn(), g.committee_id(), year).await?;
@@ -62,6 +63,7 @@ fn invalid(errors: Vec<lianxin_domain::scoring::RuleError>) -> Error {
 }
 
 /// Save a year's rules: refused whole when the file has any error or the year is closed.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn save(app: &App, g: &Granted<ManageDutyYear>, year: i64, source: &str) -> Result<()> {
     if source.len() > 200_000 {
         return Err(Invalid::one("source", "too_long", "规则文件过大（上限 200 KB）").into());
@@ -99,6 +101,7 @@ pub async fn save(app: &App, g: &Granted<ManageDutyYear>, year: i64, source: &st
 /// Close a year: the duty log is brought up to date, every member's score is kept as a
 /// snapshot, and from then on the rules cannot change and the scores count only what was
 /// logged by now. Returns how many members' scores were kept.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn close(app: &App, g: &Granted<ManageDutyYear>, year: i64) -> Result<usize> {
     super::catch_up(app).await?;
     let mut tx = begin(&app.db).await?;

@@ -27,6 +27,7 @@ impl YearRules {
 }
 
 /// The rules of a year, if the committee has made them.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn rules_of(c: &mut Conn<'_>, committee_id: i64, year: i64) -> Result<Option<YearRules>> {
     let Some(row) = rules_store::of_year(c, committee_id, year).await? else {
         return Ok(None);
@@ -146,6 +147,7 @@ fn total_member(y: &YearRules, rows: &[EntryRow], standing: bool) -> Total {
 /// Every active member's score for a year: (member id, total, entries logged). The same engine
 /// as [`score_member`] without the lines, over the whole year's log read straight through,
 /// members scored in parallel.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn scores_of_year(
     c: &mut Conn<'_>,
     committee_id: i64,
@@ -229,6 +231,7 @@ impl From<&Total> for Kept {
 /// Score members of a year from their entries and keep the scores (every active member
 /// with None). Without rules for the year there is nothing to keep (rules are never
 /// deleted, so nothing was kept before either): this runs after every duty event.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn keep_scores(
     c: &mut Conn<'_>,
     committee_id: i64,
@@ -282,6 +285,7 @@ pub(crate) async fn save_kept(
 
 /// Every active member's kept score of a year: (member, score, entries logged). A member with
 /// nothing kept (new since the rules were saved, no duty yet) has the score of no entries.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn kept_scores(
     c: &mut Conn<'_>,
     committee_id: i64,
@@ -425,6 +429,7 @@ pub(crate) async fn archive_of(
 }
 
 /// One's own archive.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn my_archive(app: &App, g: &Granted<JoinActivities>, year: i64) -> Result<Archive> {
     let me = g.actor().member_id.ok_or_else(archive_not_found)?;
     archive_of(app, g.committee_id(), me, year).await
@@ -447,6 +452,7 @@ pub(crate) async fn may_see(
 }
 
 /// Another member's archive.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn member_archive(
     app: &App,
     g: &Granted<ViewOrganisation>,
@@ -500,6 +506,7 @@ fn places(totals: &[i64]) -> Vec<usize> {
 }
 
 /// The ranking of a committee's year, everyone (the caller narrows it).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn ranking_of(c: &mut Conn<'_>, committee_id: i64, year: i64) -> Result<Ranking> {
     let y = rules_of(c, committee_id, year)
         .await?
@@ -568,6 +575,7 @@ pub async fn ranking_of(c: &mut Conn<'_>, committee_id: i64, year: i64) -> Resul
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn ranking(app: &App, g: &Granted<ViewOrganisation>, year: i64) -> Result<Ranking> {
     let mut conn = app.db.acquire().await?;
     let c = &mut conn.conn();

@@ -61,6 +61,7 @@ pub struct Statement {
     pub saved: bool,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mine(app: &App, g: &Granted<JoinActivities>, year: i64) -> Result<Statement> {
     let me = g.actor().member_id.ok_or_else(archive_not_found)?;
     let mut conn = app.db.acquire().await?;
@@ -87,6 +88,7 @@ pub async fn mine(app: &App, g: &Granted<JoinActivities>, year: i64) -> Result<S
 }
 
 /// Save the report, or submit it (after which it cannot change).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn save(
     app: &App,
     g: &Granted<JoinActivities>,
@@ -147,6 +149,7 @@ impl StatementLine {
 
 /// Every member with their report of the year, standing members first; a convenor sees
 /// their sector.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn all(
     app: &App,
     g: &Granted<ViewOrganisation>,

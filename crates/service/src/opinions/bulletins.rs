@@ -24,6 +24,7 @@ pub fn china(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
 
 /// Compile adopted, not yet published reports into the next issue of this year; returns
 /// the bulletin's id.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn compile(
     app: &App,
     g: &Granted<ReviewOpinionReports>,
@@ -88,6 +89,7 @@ pub async fn compile(
 }
 
 /// The bulletins of the committee, newest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(app: &App, g: &Granted<ReviewOpinionReports>) -> Result<Vec<BulletinRow>> {
     let mut conn = app.db.acquire().await?;
     Ok(store::bulletins(&mut conn.conn(), g.committee_id()).await?)
@@ -144,6 +146,7 @@ async fn document(app: &App, committee_id: i64, id: i64) -> Result<Bulletin> {
 }
 
 /// The issue as a PDF (typeset off the async runtime: it takes a moment).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn pdf(app: &App, g: &Granted<ReviewOpinionReports>, id: i64) -> Result<Vec<u8>> {
     let doc = document(app, g.committee_id(), id).await?;
     tokio::task::spawn_blocking(move || {

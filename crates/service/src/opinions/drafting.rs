@@ -151,6 +151,7 @@ pub(crate) async fn load_authored(tx: &mut Tx, actor: &Actor, id: i64) -> Result
 }
 
 /// A new draft; returns its id.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn draft(
     app: &crate::App,
     g: &Granted<DraftOpinionReports>,
@@ -203,6 +204,7 @@ fn snapshot(row: &ReportRow, by: &Actor) -> VersionRow {
 
 /// Revise a draft, a returned report, or one still waiting for review. After the first
 /// submission every edit is a new version; the earlier ones stay readable.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn edit(
     app: &crate::App,
     g: &Granted<DraftOpinionReports>,
@@ -240,6 +242,7 @@ pub async fn edit(
 }
 
 /// Submit for review (again, after a return).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn submit(app: &crate::App, g: &Granted<DraftOpinionReports>, id: i64) -> Result<()> {
     let actor = g.actor();
     let mut tx = begin(&app.db).await?;

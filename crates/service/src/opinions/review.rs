@@ -27,6 +27,7 @@ pub enum Decision {
 
 /// Decide about a submitted report. Two reviewers deciding at once: the first wins, the
 /// second is refused (409) because the report is no longer under review.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn review(
     app: &App,
     g: &Granted<ReviewOpinionReports>,
@@ -111,6 +112,7 @@ async fn tell_authors(
 }
 
 /// Edit an adopted report's title and text for publication (the authors' text stays).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn edit_for_publication(
     app: &App,
     g: &Granted<ReviewOpinionReports>,
@@ -148,6 +150,7 @@ pub async fn edit_for_publication(
 }
 
 /// Forward an adopted report to a handling unit or a named body (党委、政府办公室 …).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn forward(
     app: &App,
     g: &Granted<ReviewOpinionReports>,
@@ -219,6 +222,7 @@ pub struct InstructionInput<'a> {
     pub text: &'a str,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn instruct(
     app: &App,
     g: &Granted<ReviewOpinionReports>,
@@ -331,6 +335,7 @@ async fn feedback(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn feedback_by_office(
     app: &App,
     g: &Granted<ReviewOpinionReports>,
@@ -342,6 +347,7 @@ pub async fn feedback_by_office(
 }
 
 /// A unit answers for a report forwarded to it; any other report is not found.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn feedback_by_unit(
     app: &App,
     g: &Granted<HandleAssignments>,

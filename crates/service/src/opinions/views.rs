@@ -92,6 +92,7 @@ async fn view_of(c: &mut Conn<'_>, row: ReportRow) -> Result<ReportView> {
 }
 
 /// A report for one of its authors.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn for_author(
     app: &App,
     g: &Granted<DraftOpinionReports>,
@@ -103,6 +104,7 @@ pub async fn for_author(
 }
 
 /// A report for the office, with the most similar earlier reports.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn for_office(
     app: &App,
     g: &Granted<ReviewOpinionReports>,
@@ -126,6 +128,7 @@ pub async fn for_office(
 }
 
 /// A report forwarded to the unit's account; any other is not found.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn for_unit(app: &App, g: &Granted<HandleAssignments>, id: i64) -> Result<ReportView> {
     let unit = g.actor().handling_unit_id.ok_or_else(not_found)?;
     let mut tx = app.db.begin_read().await?;
@@ -162,6 +165,7 @@ async fn page_of(app: &App, committee_id: i64, f: &Filter, page: i64) -> Result<
 }
 
 /// The member's own reports (as any author).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mine(app: &App, g: &Granted<DraftOpinionReports>, page: i64) -> Result<Lines> {
     let Some(me) = g.actor().member_id else {
         return Ok(Paged::default());
@@ -174,6 +178,7 @@ pub async fn mine(app: &App, g: &Granted<DraftOpinionReports>, page: i64) -> Res
 }
 
 /// Every report of the committee (drafts stay private to their authors).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn office_list(
     app: &App,
     g: &Granted<ReviewOpinionReports>,
@@ -192,6 +197,7 @@ pub async fn office_list(
 }
 
 /// Reports forwarded to the unit.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn unit_list(app: &App, g: &Granted<HandleAssignments>, page: i64) -> Result<Lines> {
     let Some(unit) = g.actor().handling_unit_id else {
         return Ok(Paged::default());
@@ -205,6 +211,7 @@ pub async fn unit_list(app: &App, g: &Granted<HandleAssignments>, page: i64) -> 
 
 /// What the person who raised a concern reads about the reports it grew into. A merged
 /// report is followed to the one that survived.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn outcome_lines(c: &mut Conn<'_>, concern_id: i64) -> Result<Vec<String>> {
     let mut lines = Vec::new();
     for (id, status, level, merged) in store::of_concern(c, concern_id).await? {

@@ -144,6 +144,7 @@ fn this_year() -> i64 {
     i64::from(china(now()).year())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn draft(
     app: &App,
     g: &Granted<DraftProposals>,
@@ -236,6 +237,7 @@ async fn invite(tx: &mut Tx, row: &ProposalRow, members: &[i64], actor: &Actor) 
 
 /// Revise a draft (co-signers may change; new ones are invited) or a submitted proposal
 /// not yet reviewed (a new version; earlier versions stay readable).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn edit(
     app: &App,
     g: &Granted<DraftProposals>,
@@ -297,6 +299,7 @@ fn snapshot(row: &ProposalRow, by: &Actor) -> VersionRow {
 }
 
 /// An invited member accepts or declines to co-sign a draft.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn respond(app: &App, g: &Granted<DraftProposals>, id: i64, accept: bool) -> Result<()> {
     let actor = g.actor();
     let me = actor.member_id.ok_or_else(not_found)?;
@@ -330,6 +333,7 @@ pub async fn respond(app: &App, g: &Granted<DraftProposals>, id: i64, accept: bo
 }
 
 /// Submit within a window; a joint proposal only once every co-signer has accepted.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn submit(app: &App, g: &Granted<DraftProposals>, id: i64) -> Result<()> {
     let actor = g.actor();
     let mut tx = begin(&app.db).await?;
@@ -388,6 +392,7 @@ async fn windows_of(tx: &mut Tx, committee_id: i64, year: i64) -> Result<Vec<Win
 }
 
 /// The lead proposer rates the answer; 不满意 sends it back to the units once.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn rate(
     app: &App,
     g: &Granted<DraftProposals>,
@@ -434,6 +439,7 @@ pub async fn rate(
 }
 
 /// Set a year's plenary or regular window.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_window(
     app: &App,
     g: &Granted<ManageProposals>,
@@ -498,6 +504,7 @@ pub async fn set_window(
 }
 
 /// (year, kind label, opens, closes) of every window.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn windows(
     app: &App,
     g: &Granted<ManageProposals>,

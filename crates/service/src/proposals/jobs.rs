@@ -11,6 +11,7 @@ use super::load_with_units;
 use crate::journal::begin;
 use crate::{App, Result};
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn escalate_overdue(app: &App, at: DateTime<Utc>) -> Result<usize> {
     let due = {
         let mut conn = app.db.acquire().await?;

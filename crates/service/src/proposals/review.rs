@@ -26,6 +26,7 @@ async fn loaded(
 }
 
 /// 立案: a number (the next free one when left empty) and a category.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn accept(
     app: &App,
     g: &Granted<ManageProposals>,
@@ -65,6 +66,7 @@ pub async fn accept(
 
 /// 不予立案 with a reason; optionally carried on as an opinion report (submitted for review,
 /// with the same authors) or as a letter to a unit for reference.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn not_accept(
     app: &App,
     g: &Granted<ManageProposals>,
@@ -167,6 +169,7 @@ pub async fn not_accept(
 }
 
 /// 并案: this proposal goes into `into`, which carries on.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn merge(app: &App, g: &Granted<ManageProposals>, id: i64, into: i64) -> Result<()> {
     let mut tx = begin(&app.db).await?;
     let target = super::load(&mut tx, g.committee_id(), into)
@@ -183,6 +186,7 @@ pub async fn merge(app: &App, g: &Granted<ManageProposals>, id: i64, into: i64) 
 }
 
 /// Assign to units — or, after an objection, assign again. `units` are (unit id, role).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn assign(
     app: &App,
     g: &Granted<ManageProposals>,
@@ -255,6 +259,7 @@ pub async fn assign(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn approve_extension(app: &App, g: &Granted<ManageProposals>, id: i64) -> Result<()> {
     let mut tx = begin(&app.db).await?;
     let mut l = loaded(&mut tx, g, id).await?;
@@ -293,6 +298,7 @@ fn check_open(l: &Loaded, what: &str) -> Result<()> {
 }
 
 /// 重点提案: chosen by the chairpersons' council, overseen by a leader.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_key(
     app: &App,
     g: &Granted<ManageProposals>,
@@ -317,6 +323,7 @@ pub async fn mark_key(
 }
 
 /// A visit or a progress note on a key proposal's oversight.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn oversight_note(
     app: &App,
     g: &Granted<ManageProposals>,
@@ -363,6 +370,7 @@ pub async fn oversight_note(
 }
 
 /// 优秀提案, at year end: only a proposal that was answered.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_excellent(app: &App, g: &Granted<ManageProposals>, id: i64) -> Result<()> {
     let mut tx = begin(&app.db).await?;
     let mut l = loaded(&mut tx, g, id).await?;

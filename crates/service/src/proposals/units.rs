@@ -59,6 +59,7 @@ async fn tell_office(tx: &mut Tx, l: &Loaded, subject: &str, body: &str) -> Resu
 }
 
 /// Object to the assignment (not our remit) within 10 days; the office then re-assigns.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn object(
     app: &App,
     g: &Granted<HandleAssignments>,
@@ -94,6 +95,7 @@ pub async fn object(
 }
 
 /// Ask the office for the one extension a proposal may have.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn request_extension(
     app: &App,
     g: &Granted<HandleAssignments>,
@@ -129,6 +131,7 @@ pub async fn request_extension(
 }
 
 /// A co-handling unit sends its opinion to the lead unit.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn co_opinion(
     app: &App,
     g: &Granted<HandleAssignments>,
@@ -165,6 +168,7 @@ pub struct AnswerInput<'a> {
     pub attachment: Option<(&'a str, &'a [u8])>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn answer(
     app: &App,
     g: &Granted<HandleAssignments>,

@@ -114,6 +114,7 @@ fn is_author(v: &ProposalView, actor: &Actor) -> bool {
 }
 
 /// For the lead proposer and invited co-signers; anyone else: not found.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn for_member(app: &App, g: &Granted<DraftProposals>, id: i64) -> Result<ProposalView> {
     let mut tx = app.db.begin_read().await?;
     let row = load(&mut tx, g.committee_id(), id).await?;
@@ -125,6 +126,7 @@ pub async fn for_member(app: &App, g: &Granted<DraftProposals>, id: i64) -> Resu
     Ok(v)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn for_office(app: &App, g: &Granted<ManageProposals>, id: i64) -> Result<ProposalView> {
     let mut tx = app.db.begin_read().await?;
     let row = load(&mut tx, g.committee_id(), id).await?;
@@ -137,6 +139,7 @@ pub async fn for_office(app: &App, g: &Granted<ManageProposals>, id: i64) -> Res
 
 /// For a unit the proposal is assigned to: the proposal, the units, co-handling opinions
 /// (the lead unit needs them) and answers; not the office's internal notes.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn for_unit(app: &App, g: &Granted<HandleAssignments>, id: i64) -> Result<ProposalView> {
     let mut tx = app.db.begin_read().await?;
     let (l, _) = super::units::load_assigned(&mut tx, g, id).await?;
@@ -152,6 +155,7 @@ pub async fn for_unit(app: &App, g: &Granted<HandleAssignments>, id: i64) -> Res
 }
 
 /// What anyone may read: accepted proposals not marked internal, with their answers.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn public(app: &App, _: Public, committee_id: i64, id: i64) -> Result<ProposalView> {
     let mut tx = app.db.begin_read().await?;
     let row = load(&mut tx, committee_id, id).await?;
@@ -196,6 +200,7 @@ async fn page_of(app: &App, committee_id: i64, f: &Filter, page: i64) -> Result<
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mine(app: &App, g: &Granted<DraftProposals>, page: i64) -> Result<Lines> {
     let Some(me) = g.actor().member_id else {
         return Ok(Paged::default());
@@ -208,6 +213,7 @@ pub async fn mine(app: &App, g: &Granted<DraftProposals>, page: i64) -> Result<L
 }
 
 /// (proposal id, title, lead proposer) of drafts inviting the member to co-sign.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn invitations(
     app: &App,
     g: &Granted<DraftProposals>,
@@ -220,6 +226,7 @@ pub async fn invitations(
 }
 
 /// The office's list. Drafts are their authors' alone and never listed.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn office_list(
     app: &App,
     g: &Granted<ManageProposals>,
@@ -234,6 +241,7 @@ pub async fn office_list(
     page_of(app, g.committee_id(), &f, page).await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn unit_list(app: &App, g: &Granted<HandleAssignments>, page: i64) -> Result<Lines> {
     let Some(unit) = g.actor().handling_unit_id else {
         return Ok(Paged::default());
@@ -245,6 +253,7 @@ pub async fn unit_list(app: &App, g: &Granted<HandleAssignments>, page: i64) -> 
     page_of(app, g.committee_id(), &f, page).await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn public_list(
     app: &App,
     _: Public,
@@ -261,6 +270,7 @@ pub async fn public_list(
 }
 
 /// The league table of handling units for a year.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn unit_league(app: &App, g: &Granted<ViewDashboard>, year: i64) -> Result<Vec<Ranked>> {
     let mut conn = app.db.acquire().await?;
     let rows = store::tallies(&mut conn.conn(), g.committee_id(), year).await?;
@@ -285,6 +295,7 @@ pub async fn unit_league(app: &App, g: &Granted<ViewDashboard>, year: i64) -> Re
 /// An answer's attachment, for whoever may read the proposal: the public if it is published,
 /// its authors, the office, the units it is assigned to — each in their own committee only
 /// (the read itself is scoped by the committee, so another committee's file is not found).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn attachment(
     app: &App,
     actor: Option<&Actor>,
