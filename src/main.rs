@@ -242,7 +242,10 @@ async fn main() {
 
 /// Logs go to stderr: for people on a terminal (with colour), as JSON lines for a journal or
 /// a log collector otherwise. A request's lines carry its span (request id, method, route).
-fn init_logging(c: &Config) {
+/// Lines are written by a thread of their own, in batches (one write for all the lines that
+/// are waiting), so a request never waits for the log file; when the queue is full, callers
+/// wait rather than lose lines. The guard flushes what is queued when it is dropped.
+fn init_logging(c: &Config) -> tracing_appender::non_blocking::WorkerGuard {
     use std::io::IsTerminal;
     let filter =
         tracing_subscriber::EnvFilter::try_new(c.log.as_deref().unwrap_or("info,sqlx=warn"))
@@ -257,11 +260,17 @@ fn init_logging(c: &Config) {
     } else {
         tracing_subscriber::fmt::format::FmtSpan::NONE
     };
+    let terminal = std::io::stderr().is_terminal();
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("lianxin-log")
+        .finish(std::io::BufWriter::new(std::io::stderr()));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_span_events(spans)
-        .with_writer(std::io::stderr);
-    let _ = if std::io::stderr().is_terminal() {
+        .with_ansi(terminal)
+        .with_writer(writer);
+    let _ = if terminal {
         builder.try_init()
     } else {
         builder
@@ -272,6 +281,7 @@ fn init_logging(c: &Config) {
             .with_span_list(timed)
             .try_init()
     };
+    guard
 }
 
 /// The innermost cause of an error, said once (drivers wrap the same cause several times).
@@ -370,7 +380,8 @@ async fn run(cli: Cli) -> Result<()> {
     if let Some(url) = cli.database_url {
         c.database_url = Some(url);
     }
-    init_logging(&c);
+    // Flushes the log when `run` returns, before an error is printed and the process exits.
+    let _log = init_logging(&c);
     match cli.command {
         Command::Config {
             action: ConfigCmd::Example,

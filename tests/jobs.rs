@@ -114,10 +114,20 @@ both_demo!(a_failing_job_is_shown_retried_and_run_on_request, |t| {
         .post_form(&admin, "/office/jobs", "/office/jobs/nope/run", &[])
         .await;
     assert_eq!(r.status(), 404);
-    // The jobs serve every committee: a second committee's admin does not see them.
+    // The jobs serve every committee: a second committee's admin does not see them, nor a
+    // link to them in the menu, which the installation's admin has.
+    assert!(
+        page.contains("href=\"/office/jobs\""),
+        "the menu links the page"
+    );
     t.second_committee().await;
     let admin2 = t.signed_in("admin2").await;
     assert_eq!(common::text(&admin2, &t, "/office/jobs").await.0, 403);
+    let (_, home) = common::text(&admin2, &t, "/office").await;
+    assert!(
+        home.contains("账号") && !home.contains("后台任务"),
+        "{home}"
+    );
 });
 
 both_demo!(a_dead_nodes_job_is_taken_over_when_its_lease_expires, |t| {

@@ -297,3 +297,164 @@ async fn two_nodes_migrating_at_once_sqlite() {
 async fn two_nodes_migrating_at_once_postgres() {
     migrate_twice_at_once(common::Backend::Postgres).await
 }
+
+/// A free port on 127.0.0.1 (bound and let go: the next bind takes it).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port")
+}
+
+/// `curl -k` (the certificate is made by the test): status, headers and body.
+fn curl(url: &str) -> (u16, String) {
+    let o = Command::new("curl")
+        .args([
+            "-ks",
+            "-D",
+            "-",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            url,
+        ])
+        .output()
+        .expect("curl");
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    let code = text[text.len().saturating_sub(3)..].parse().unwrap_or(0);
+    (code, text)
+}
+
+// The nginx site of `deploy/` in front of two nodes, as README's production section sets it
+// up (only the addresses, certificate and log paths are the test's): HTTP goes to HTTPS,
+// both nodes answer, the request id nginx makes reaches the app and comes back, and a node
+// stopped with SIGTERM is stepped around without a failed request.
+both_demo!(the_deploy_nginx_site_fronts_two_nodes, |t| {
+    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("nginx is installed (.ci/run installs Debian's nginx-light)");
+    let (a, mut b) = (Node::start(&t, "ngx-a"), Node::start(&t, "ngx-b"));
+    let dir = std::env::temp_dir().join("lianxin-tests").join(format!(
+        "nginx_{}_{:?}",
+        std::process::id(),
+        t.backend
+    ));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let status = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=lianxin.example.gov.cn", "-keyout"])
+        .arg(dir.join("privkey.pem"))
+        .arg("-out")
+        .arg(dir.join("fullchain.pem"))
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl");
+    assert!(status.success());
+    let (http, https) = (free_port(), free_port());
+    let host = |n: &Node| n.base.trim_start_matches("http://").to_string();
+    let site = read(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/nginx-lianxin.conf"
+    )))
+    .replace("10.0.0.11:8080", &host(&a))
+    .replace("10.0.0.12:8080", &host(&b))
+    .replace("listen 80;", &format!("listen 127.0.0.1:{http};"))
+    .replace("listen 443 ssl", &format!("listen 127.0.0.1:{https} ssl"))
+    .replace("/etc/ssl/lianxin", dir.to_str().expect("path"))
+    .replace("/var/log/nginx", dir.to_str().expect("path"))
+    .lines()
+    .filter(|l| !l.contains("[::]"))
+    .collect::<Vec<_>>()
+    .join("\n");
+    assert!(site.contains(&host(&a)) && site.contains(&https.to_string()));
+    std::fs::write(dir.join("site.conf"), site).expect("site");
+    let d = dir.display();
+    std::fs::write(
+        dir.join("nginx.conf"),
+        format!(
+            "daemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\n\
+             http {{\n client_body_temp_path {d};\n proxy_temp_path {d};\n\
+             include {d}/site.conf;\n}}\n"
+        ),
+    )
+    .expect("conf");
+    let _proxy = Nginx(
+        Command::new(nginx)
+            .args(["-p", dir.to_str().expect("path"), "-c"])
+            .arg(dir.join("nginx.conf"))
+            // Its workers must not hold the test's output open after it ends.
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nginx"),
+    );
+    let front = format!("https://127.0.0.1:{https}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while curl(&format!("{front}/healthz")).0 != 200 {
+        assert!(
+            Instant::now() < deadline,
+            "nginx: {}",
+            read(&dir.join("error.log"))
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (code, head) = curl(&format!("http://127.0.0.1:{http}/members"));
+    assert_eq!(code, 301, "{head}");
+    assert!(head.to_lowercase().contains("location: https://"), "{head}");
+    let (code, head) = curl(&format!("{front}/members"));
+    assert_eq!(code, 200, "{head}");
+    let rid = head
+        .lines()
+        .find_map(|l| l.strip_prefix("x-request-id: "))
+        .expect("a request id")
+        .trim()
+        .to_string();
+    assert_eq!(rid.len(), 32, "nginx's own id, passed to the app: {rid}");
+    let access = read(&dir.join("lianxin.access.log"));
+    assert!(access.contains(&format!("rid={rid}")), "{access}");
+    assert!(
+        !access.contains("?"),
+        "no query in the access log: {access}"
+    );
+    // Both nodes served: nginx balances round robin.
+    for _ in 0..6 {
+        assert_eq!(curl(&format!("{front}/members")).0, 200);
+    }
+    let access = read(&dir.join("lianxin.access.log"));
+    assert!(
+        access.contains(&host(&a)) && access.contains(&host(&b)),
+        "{access}"
+    );
+    // B stops: every request still gets its answer from A.
+    assert_eq!(b.terminate(Duration::from_secs(10)), Some(0));
+    for _ in 0..6 {
+        assert_eq!(curl(&format!("{front}/members")).0, 200);
+    }
+    drop(a);
+});
+
+/// nginx in the foreground; stopped (master and workers) when dropped, also on a failure.
+struct Nginx(Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM makes the master stop its workers; a SIGKILL would orphan them.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -88,6 +88,9 @@ pub fn actor_of(u: &UserRow) -> Actor {
 pub struct Session {
     pub actor: Actor,
     pub csrf: String,
+    /// Whether the actor operates the server (an admin of the installation's committee):
+    /// what the menu needs to offer the jobs page.
+    pub operates_server: bool,
 }
 
 /// A new session: the token goes to the client; only its hash is stored.
@@ -191,10 +194,16 @@ pub async fn session(app: &App, token: &str) -> Result<Option<Session>> {
         })
         .await?;
     Ok(match found.as_ref() {
-        Some((u, csrf, expires)) if *expires > now() => Some(Session {
-            actor: actor_of(u),
-            csrf: csrf.clone(),
-        }),
+        Some((u, csrf, expires)) if *expires > now() => {
+            let actor = actor_of(u);
+            let operates_server = actor.can::<lianxin_domain::access::OperateServer>()
+                && app.installation_committee().await? == Some(actor.committee_id);
+            Some(Session {
+                actor,
+                csrf: csrf.clone(),
+                operates_server,
+            })
+        }
         _ => None,
     })
 }

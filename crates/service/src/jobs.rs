@@ -302,9 +302,7 @@ impl JobView {
 /// The installation's jobs are every committee's: only the admins of the installation's own
 /// committee (the first) see them.
 async fn check_installation(app: &App, g: &Granted<OperateServer>) -> Result<()> {
-    let mut conn = app.db.acquire().await?;
-    if lianxin_store::records::is_installation_committee(&mut conn.conn(), g.committee_id()).await?
-    {
+    if app.installation_committee().await? == Some(g.committee_id()) {
         Ok(())
     } else {
         Err(Error::Forbidden("server.operate"))

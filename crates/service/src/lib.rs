@@ -77,6 +77,8 @@ pub struct App {
     pub(crate) checkpoints: Option<Arc<std::path::PathBuf>>,
     /// The bearer token `/metrics` asks for; none: metrics are not served.
     pub(crate) metrics_token: Option<Arc<str>>,
+    /// The installation's own committee, once there is one (it never changes after).
+    pub(crate) installation: Arc<std::sync::OnceLock<i64>>,
 }
 
 impl App {
@@ -89,7 +91,22 @@ impl App {
             checkins: Arc::default(),
             checkpoints: None,
             metrics_token: None,
+            installation: Arc::default(),
         }
+    }
+
+    /// The installation's own committee: the first without a parent. Its admins operate
+    /// the server (jobs); read once, then kept.
+    pub(crate) async fn installation_committee(&self) -> Result<Option<i64>> {
+        if let Some(id) = self.installation.get() {
+            return Ok(Some(*id));
+        }
+        let mut conn = self.db.acquire().await?;
+        let id = lianxin_store::records::installation_committee(&mut conn.conn()).await?;
+        if let Some(id) = id {
+            let _ = self.installation.set(id);
+        }
+        Ok(id)
     }
 
     /// Serve the metrics to whoever presents this bearer token (see `vitals`).

@@ -576,22 +576,11 @@ pub async fn committee(c: &mut Conn<'_>, id: i64) -> Result<Option<(i64, String,
     .map_err(Into::into)
 }
 
-/// Whether the committee is the installation's own: the first made at the root of the tree
-/// (an installation may host other root committees beside it). Its admins run the server.
-/// The installation's own committee: the first one without a parent.
+/// The installation's own committee: the first made at the root of the tree (an
+/// installation may host other root committees beside it). Its admins run the server.
 pub async fn installation_committee(c: &mut Conn<'_>) -> Result<Option<i64>> {
     let q = "SELECT MIN(id) FROM committees WHERE parent_id IS NULL";
     on!(c, |x| sqlx::query_scalar(q).fetch_one(&mut **x).await).map_err(Into::into)
-}
-
-pub async fn is_installation_committee(c: &mut Conn<'_>, id: i64) -> Result<bool> {
-    let q = "SELECT COUNT(*) FROM committees WHERE id = $1 \
-             AND id = (SELECT MIN(id) FROM committees WHERE parent_id IS NULL)";
-    let n: i64 = on!(c, |x| sqlx::query_scalar(q)
-        .bind(id)
-        .fetch_one(&mut **x)
-        .await)?;
-    Ok(n > 0)
 }
 
 pub async fn committees_all(c: &mut Conn<'_>) -> Result<Vec<(i64, String, String)>> {

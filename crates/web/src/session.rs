@@ -28,6 +28,8 @@ pub enum Via {
 pub struct Auth {
     pub actor: Actor,
     pub csrf: String,
+    /// An admin of the installation's committee (the menu offers the jobs page).
+    pub operates_server: bool,
     pub via: Via,
     pub token: String,
 }
@@ -68,6 +70,7 @@ impl FromRequestParts<State> for MaybeAuth {
             Ok(Some(s)) => Ok(MaybeAuth(Some(Auth {
                 actor: s.actor,
                 csrf: s.csrf,
+                operates_server: s.operates_server,
                 via,
                 token,
             }))),

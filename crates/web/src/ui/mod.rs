@@ -25,7 +25,7 @@ use axum::response::{Html, IntoResponse, Response};
 use lianxin_domain::access::{
     AnswerConcerns, AppraisePeers, ConfirmDuty, DraftProposals, HandleAssignments, HandleConcerns,
     JoinActivities, ManageDutyYear, ManageLibrary, ManageOpen311, ManageProposals, ManageUsers,
-    OperateServer, OrganiseActivities, ReviewOpinionReports, Role, ViewAudit, ViewOrganisation,
+    OrganiseActivities, ReviewOpinionReports, Role, ViewAudit, ViewOrganisation,
 };
 use qrcode::QrCode;
 use qrcode::render::svg;
@@ -186,7 +186,7 @@ impl Nav {
         if actor.can::<ViewAudit>() {
             links.push(("/office/audit".into(), "审计".into()));
         }
-        if actor.can::<OperateServer>() {
+        if a.operates_server {
             links.push(("/office/jobs".into(), "后台任务".into()));
         }
         if !actor.can::<ViewOrganisation>() {
