@@ -9,7 +9,11 @@
 # Build each with `cargo build --release` at the commit you want (e.g. in a `git worktree`).
 # SQLite, a fresh demo database per server; traffic to 127.0.0.1 only, bounded by
 # DURATION seconds per measurement and ROUNDS rounds. The servers log as in production
-# (SERVER_LOG, default info,sqlx=warn: one JSON line per request) to a file.
+# (SERVER_LOG, default info,sqlx=warn: one JSON line per request) to a file; BEFORE_LOG and
+# AFTER_LOG set each side's apart, so that one binary against itself measures what a log
+# level costs:  BEFORE_LOG=warn scripts/gating_cost.sh BIN BIN
+# Besides requests/s it prints the server's CPU time per request (user + system, from
+# /proc), which drifts less than throughput on a shared machine.
 set -euo pipefail
 BEFORE=${1:?usage: gating_cost.sh BEFORE_BINARY AFTER_BINARY}
 AFTER=${2:?usage: gating_cost.sh BEFORE_BINARY AFTER_BINARY}
@@ -35,15 +39,22 @@ request = function()
 end
 LUA
 
-rps() { # url [wrk args…]
+TICK=$(getconf CLK_TCK)
+cpu() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+rps() { # url [wrk args…] → "requests/s cpu-µs-per-request"
   local url=$1; shift
-  wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "$@" "$url" | awk '/Requests\/sec/ {print $2}'
+  local c0 out c1
+  c0=$(cpu)
+  out=$(wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "$@" "$url")
+  c1=$(cpu)
+  echo "$out" | awk -v c0="$c0" -v c1="$c1" -v tick="$TICK" \
+    '/requests in/ {n = $1} /Requests\/sec/ {r = $2} END {printf "%s %.1f\n", r, (c1 - c0) / tick * 1e6 / n}'
 }
 
-measure() { # binary label
-  local bin=$1 label=$2 dir
+measure() { # binary label log
+  local bin=$1 label=$2 log=$3 dir
   dir=$(mktemp -d -p "$WORK")
-  (cd "$dir" && LIANXIN_LOG=${SERVER_LOG:-info,sqlx=warn} exec "$bin" --database-url "sqlite://$dir/g.db" serve --demo \
+  (cd "$dir" && LIANXIN_LOG=$log exec "$bin" --database-url "sqlite://$dir/g.db" serve --demo \
     --addr "127.0.0.1:$PORT" >"$dir/server.log" 2>&1) &
   SERVER=$!
   for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
@@ -59,16 +70,18 @@ measure() { # binary label
 
 results=$WORK/results.txt
 for r in $(seq 1 "$ROUNDS"); do
-  measure "$BEFORE" before | tee -a "$results"
-  measure "$AFTER" after | tee -a "$results"
+  measure "$BEFORE" before "${BEFORE_LOG:-${SERVER_LOG:-info,sqlx=warn}}" | tee -a "$results"
+  measure "$AFTER" after "${AFTER_LOG:-${SERVER_LOG:-info,sqlx=warn}}" | tee -a "$results"
 done
 python3 - "$results" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 def med(label, col):
     return statistics.median(float(r[col]) for r in rows if r[0] == label)
-print(f"{'':<28}{'before req/s':>14}{'after req/s':>14}{'after/before':>14}")
-for name, col in (("directory page", 1), ("concern intake (Open311)", 2)):
+print(f"{'':<28}{'before req/s':>14}{'after req/s':>14}{'after/before':>14}"
+      f"{'before µs CPU':>15}{'after µs CPU':>14}{'after/before':>14}")
+for name, col in (("directory page", 1), ("concern intake (Open311)", 3)):
     b, a = med("before", col), med("after", col)
-    print(f"{name:<28}{b:>14.1f}{a:>14.1f}{a / b:>14.3f}")
+    bc, ac = med("before", col + 1), med("after", col + 1)
+    print(f"{name:<28}{b:>14.1f}{a:>14.1f}{a / b:>14.3f}{bc:>15.1f}{ac:>14.1f}{ac / bc:>14.3f}")
 PY

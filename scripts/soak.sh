@@ -38,7 +38,9 @@ SECTOR=$(curl -sf "$BASE/api/v1/public/sectors?per_page=1" |
 cat >"$WORK/mix.lua" <<LUA
 -- Ten requests in turn: 3 directory pages, 2 API reads, 3 new concerns, 2 Open311 lists.
 local n = 0
-local statuses = {}
+statuses = {}
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
 local kinds = {"dir", "api", "post", "dir", "list", "post", "api", "dir", "post", "list"}
 request = function()
   n = n + 1
@@ -60,8 +62,13 @@ response = function(status)
   statuses[status] = (statuses[status] or 0) + 1
 end
 done = function()
+  -- Each thread counts in its own Lua state; done() runs in another, so ask each thread.
+  local all = {}
+  for _, t in ipairs(threads) do
+    for s, c in pairs(t:get("statuses")) do all[s] = (all[s] or 0) + c end
+  end
   local parts = {}
-  for s, c in pairs(statuses) do parts[#parts + 1] = s .. ":" .. c end
+  for s, c in pairs(all) do parts[#parts + 1] = s .. ":" .. c end
   io.write("STATUSES " .. table.concat(parts, ",") .. "\n")
 end
 LUA

@@ -163,6 +163,30 @@ both_demo!(a_request_round_trips_in_json_and_xml, |t| {
             .iter()
             .all(|r| r["status"] == "closed")
     );
+    // Each listed request carries its newest public note (the reason it was closed), the
+    // same as the request's own page.
+    let newest = {
+        let mut conn = t.db.acquire().await.unwrap();
+        lianxin_store::concerns::updates(&mut conn.conn(), id.parse().unwrap(), true)
+            .await
+            .unwrap()
+            .pop()
+            .expect("a public note")
+            .body
+    };
+    let listed = closed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["service_request_id"] == id.as_str())
+        .unwrap();
+    assert_eq!(listed["status_notes"], newest.as_str());
+    let one: Value = serde_json::from_str(
+        &t.anonymous(&format!("/open311/v2/requests/{id}.json"))
+            .await,
+    )
+    .unwrap();
+    assert_eq!(one[0]["status_notes"], newest.as_str());
 });
 
 both_demo!(listing_limits_and_privacy, |t| {

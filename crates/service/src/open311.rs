@@ -318,15 +318,16 @@ pub async fn requests(app: &App, committee_id: i64, q: &Query) -> Result<Vec<Req
     let (rows, _) = store::list(c, committee_id, &f, MAX_RESULTS, 0).await?;
     let studio_ids: Vec<i64> = rows.iter().filter_map(|r| r.studio_id).collect();
     let studios = titles(c, Res::Studio, committee_id, &studio_ids).await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut notes = store::last_public_notes(c, &ids).await?;
     let mut out = Vec::new();
     for r in rows {
         let cat = cats.iter().find(|x| x.id == r.category_id);
         let status = Status::parse(&r.status).unwrap_or(Status::Submitted);
-        let last_public = store::updates(c, r.id, true).await?.into_iter().last();
         out.push(Request {
             id: r.id,
             status: status.open311(),
-            status_notes: last_public.map(|u| u.body).unwrap_or_default(),
+            status_notes: notes.remove(&r.id).unwrap_or_default(),
             service_name: cat.map(|x| x.name.clone()).unwrap_or_default(),
             service_code: cat.map(|x| x.service_code.clone()).unwrap_or_default(),
             description: r.detail,

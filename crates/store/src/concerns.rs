@@ -424,6 +424,31 @@ pub async fn updates(
     .map_err(Into::into)
 }
 
+/// The newest public update's text of each concern of `ids` that has one: one query for a
+/// whole list (the Open311 list shows it for up to 1,000 concerns).
+pub async fn last_public_notes(
+    c: &mut Conn<'_>,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let q = format!(
+        "SELECT concern_id, body FROM concern_updates WHERE public = TRUE AND concern_id IN ({}) ORDER BY id",
+        marks.join(", ")
+    );
+    let rows: Vec<(i64, String)> = on!(c, |x| {
+        let mut query = sqlx::query_as(AssertSqlSafe(q.clone()));
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(&mut **x).await
+    })?;
+    // In id order, so a later update of the same concern replaces an earlier one.
+    Ok(rows.into_iter().collect())
+}
+
 pub async fn add_attachment(
     c: &mut Conn<'_>,
     concern_id: i64,
